@@ -1,1 +1,64 @@
-export {};
+export { CONFIG_FILES, type ConfigSource, findAccount, findTier, loadConfig, parseConfig } from './config/load.js';
+export {
+  type AccountRef,
+  type AgentIdentity,
+  type JitConfig,
+  type NotificationTarget,
+  type SecretRef,
+  type Tier,
+  WINDOW_LIMITS,
+  type WorkloadAccount,
+} from './config/schema.js';
+export {
+  ConfigError,
+  type ConfigIssue,
+  CoreErrorCode,
+  JitError,
+  NameError,
+  PayloadError,
+  PolicyError,
+} from './errors.js';
+export {
+  grantIdFromSessionName,
+  isAccountId,
+  isGrantId,
+  MANAGED_POLICY_NAMES,
+  newGrantId,
+  revokeAllPolicyName,
+  revokeGrantPolicyName,
+  roleArn,
+  SECRET_PREFIX,
+  SESSION_PREFIX,
+  SESSION_TAG,
+  secretArnPattern,
+  secretName,
+  sessionNameFor,
+} from './naming.js';
+export {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  type ElevatedPayload,
+  elevatedPayloadSchema,
+  MAX_SECRET_BYTES,
+  PAYLOAD_SCHEMA_VERSION,
+  type PlaceholderPayload,
+  parseSecretPayload,
+  placeholderSecretString,
+  type SecretState,
+  serializeElevatedPayload,
+  usableUntil,
+} from './payload.js';
+export {
+  agentBasePolicy,
+  approverAccounts,
+  boundaryPolicyArn,
+  denyCeilingPolicy,
+  elevatedRoleTrustPolicy,
+  revokeAllSessionsPolicy,
+  revokeGrantPolicy,
+  SESSION_POLICY_MAX_CHARS,
+  securityBoundaryPolicy,
+  tierPermissionsPolicy,
+  windowSessionPolicy,
+} from './policy/documents.js';
+export { ESCALATION_CATALOGUE, type EscalationCheck, type EscalationPath } from './policy/escalationCatalogue.js';
+export type { PolicyDocument, PolicyStatement } from './policy/types.js';

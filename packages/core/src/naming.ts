@@ -1,0 +1,106 @@
+import { monotonicFactory } from 'ulid';
+import { CoreErrorCode, NameError } from './errors.js';
+
+/** Every secret the product writes lives under this prefix, one per workload account. */
+export const SECRET_PREFIX = 'agent/elevated/';
+/** Role session names and source identities of elevated sessions start with this. */
+export const SESSION_PREFIX = 'jit-';
+/** Session tag keys the grant sets; CloudTrail records them on the AssumeRole event. */
+export const SESSION_TAG = {
+  grant: 'jit:grant',
+  tier: 'jit:tier',
+  approver: 'jit:approver',
+  reason: 'jit:reason',
+  until: 'jit:until',
+} as const;
+
+const ACCOUNT_ID = /^\d{12}$/;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+// STS: RoleSessionName and SourceIdentity are 2-64 characters of [\w+=,.@-].
+const STS_NAME = /^[\w+=,.@-]{2,64}$/;
+
+export function isAccountId(value: string): boolean {
+  return ACCOUNT_ID.test(value);
+}
+
+function assertAccountId(accountId: string): void {
+  if (!isAccountId(accountId)) {
+    throw new NameError(
+      CoreErrorCode.NameInvalid,
+      `account id "${accountId}" is not valid: an AWS account id is exactly 12 digits`,
+    );
+  }
+}
+
+export function secretName(accountId: string): string {
+  assertAccountId(accountId);
+  return `${SECRET_PREFIX}${accountId}`;
+}
+
+/**
+ * The ARN pattern of one workload account's secret in the hub. Secrets Manager appends a
+ * hyphen and six random characters to the name; `??????` matches exactly those six, so the
+ * pattern matches this one secret and not `agent/elevated/<id>-anything-longer`.
+ */
+export function secretArnPattern(region: string, hubAccountId: string, accountId: string): string {
+  assertAccountId(hubAccountId);
+  return `arn:aws:secretsmanager:${region}:${hubAccountId}:secret:${secretName(accountId)}-??????`;
+}
+
+export function roleArn(accountId: string, roleName: string): string {
+  assertAccountId(accountId);
+  return `arn:aws:iam::${accountId}:role/${roleName}`;
+}
+
+const nextUlid = monotonicFactory();
+
+/** A new grant id: a ULID, so ids sort by creation time and fit STS's name rules. */
+export function newGrantId(now: Date = new Date()): string {
+  return nextUlid(now.getTime());
+}
+
+export function isGrantId(value: string): boolean {
+  return ULID.test(value);
+}
+
+/** The role session name and source identity of a grant: `jit-<grantId>`. */
+export function sessionNameFor(grantId: string): string {
+  if (!isGrantId(grantId)) {
+    throw new NameError(
+      CoreErrorCode.NameInvalid,
+      `grant id "${grantId}" is not valid: expected a 26-character ULID (Crockford base32, upper case)`,
+    );
+  }
+  const name = `${SESSION_PREFIX}${grantId}`;
+  // Guards the invariant should the prefix or the id format ever change.
+  if (!STS_NAME.test(name)) {
+    throw new NameError(CoreErrorCode.NameInvalid, `session name "${name}" breaks STS's 2-64 [\\w+=,.@-] rule`);
+  }
+  return name;
+}
+
+/** The grant id inside a `jit-<grantId>` session name or source identity, if it is one. */
+export function grantIdFromSessionName(value: string): string | undefined {
+  if (!value.startsWith(SESSION_PREFIX)) return undefined;
+  const id = value.slice(SESSION_PREFIX.length);
+  return isGrantId(id) ? id : undefined;
+}
+
+/** The name of the inline policy that revokes one grant on an elevated role. */
+export function revokeGrantPolicyName(grantId: string): string {
+  return `JitRevoke-${sessionNameFor(grantId).slice(SESSION_PREFIX.length)}`;
+}
+
+/** The name of the inline policy that revokes every session issued before `before`. */
+export function revokeAllPolicyName(before: Date): string {
+  return `JitRevokeAll-${before
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+export const MANAGED_POLICY_NAMES = {
+  ceiling: 'JitDenyCeiling',
+  boundary: 'JitWorkloadBoundary',
+  tier: (tierName: string) => `JitTier-${tierName}`,
+} as const;
