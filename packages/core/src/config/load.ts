@@ -89,14 +89,14 @@ function parseFile<S extends z.ZodType>(
   schema: S,
   issues: ConfigIssue[],
 ): z.output<S> | undefined {
-  const doc = parseDocument(source.text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(source.text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
       const line = error.linePos?.[0];
       issues.push({
         file: source.file,
         path: '',
-        message: `not valid YAML${line ? ` (line ${line.line}, column ${line.col})` : ''}: ${error.message.split('\n')[0]}`,
+        message: `not valid YAML${line ? ` (line ${line.line}, column ${line.col})` : ''}: ${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
       });
     }
     return undefined;
@@ -117,6 +117,17 @@ function describeIssue(file: string, schema: z.ZodType, data: unknown, issue: z.
       path: [...at, key].join('.'),
       message: `unknown field "${key}"${allowed ? `; allowed fields here: ${allowed.join(', ')}` : ''}`,
     }));
+  }
+  if (issue.code === 'invalid_key') {
+    const key = at[at.length - 1] ?? '';
+    return [
+      {
+        file,
+        path: at.join('.'),
+        message: `invalid key "${key}": ${issue.issues.map((i) => i.message).join('; ')}`,
+        value: key,
+      },
+    ];
   }
   const value = valueAt(data, at);
   const shown = value === undefined ? 'nothing' : preview(value);

@@ -172,7 +172,7 @@ export const ESCALATION_CATALOGUE: readonly EscalationPath[] = [
     source: RHINO,
     checks: [
       { action: 'iam:PassRole', resource: role('GlueAdmin'), context: { 'iam:PassedToService': 'glue.amazonaws.com' } },
-      { action: 'glue:CreateDevEndpoint', resource: 'arn:aws:glue:ap-southeast-2:{account}:devEndpoint/x' },
+      { action: 'glue:CreateDevEndpoint', resource: '*' },
     ],
   },
   {
@@ -354,7 +354,7 @@ export const ESCALATION_CATALOGUE: readonly EscalationPath[] = [
     checks: [
       {
         action: 'rolesanywhere:CreateTrustAnchor',
-        resource: 'arn:aws:rolesanywhere:ap-southeast-2:{account}:trust-anchor/x',
+        resource: '*',
       },
     ],
   },
