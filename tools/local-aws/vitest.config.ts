@@ -1,3 +1,4 @@
 import { defineProjectConfig } from '../../vitest.shared.mjs';
 
-export default defineProjectConfig(import.meta.dirname);
+// One local environment (moto + edge) for the whole run; unit tests do not use it.
+export default defineProjectConfig(import.meta.dirname, { globalSetup: ['src/testing/globalSetup.ts'] });

@@ -1,0 +1,1 @@
+export { clientConfig, type LocalAwsTestContext } from './context.js';
