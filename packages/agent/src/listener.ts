@@ -27,7 +27,8 @@ export interface GrantNotification {
 
 const accountId = z.string().regex(/^\d{12}$/);
 const notificationBody = z.looseObject({
-  account: accountId.optional(),
+  // jit-grant sends `account: { id, name }` (its GrantEvent); other senders may send the id.
+  account: z.union([accountId, z.looseObject({ id: accountId }).transform((a) => a.id)]).optional(),
   accountId: accountId.optional(),
   AccountId: accountId.optional(),
   grantId: z
@@ -67,7 +68,7 @@ export function parseGrantNotification(body: string, receivedAt: Date): GrantNot
   if (!value || !account) {
     throw new AgentError(
       AgentErrorCode.Malformed,
-      'the notification is not a grant notification: expected a JSON object with "account" (12 digits) and optionally "grantId" and "event"',
+      'the notification is not a grant notification: expected a JSON object with "account" (12 digits, or { "id": 12 digits }) and optionally "grantId" and "event"',
     );
   }
   const event = value.event ?? value.kind;

@@ -145,6 +145,20 @@ describe('startListener', () => {
 });
 
 describe('parseGrantNotification', () => {
+  it("accepts jit-grant's own event body, whose account is { id, name }", () => {
+    const body = JSON.stringify({
+      kind: 'jit-grant-event',
+      version: 1,
+      event: 'granted',
+      grantId: GRANT_ID,
+      account: { id: ACCOUNT, name: 'production' },
+      secretName: `agent/elevated/${ACCOUNT}`,
+      approver: 'arn:aws:iam::444444444444:user/jit-approver',
+      at: T0.toISOString(),
+    });
+    expect(parseGrantNotification(body, T0)).toMatchObject({ account: ACCOUNT, grantId: GRANT_ID, event: 'granted' });
+  });
+
   it('accepts the account under account, accountId or AccountId', () => {
     for (const key of ['account', 'accountId', 'AccountId']) {
       expect(parseGrantNotification(JSON.stringify({ [key]: ACCOUNT }), T0).account).toBe(ACCOUNT);
