@@ -62,3 +62,34 @@ export {
 } from './policy/documents.js';
 export { ESCALATION_CATALOGUE, type EscalationCheck, type EscalationPath } from './policy/escalationCatalogue.js';
 export type { PolicyDocument, PolicyStatement } from './policy/types.js';
+// Issue 3 (jit-grant): the agent request format, webhook signing and the revoker role (request.ts,
+// webhook.ts, revoker.ts). jit-grant, jit-agent and tools/local-aws import these.
+export {
+  ELEVATION_REQUEST_KIND,
+  ELEVATION_REQUEST_VERSION,
+  type ElevationRequest,
+  elevationRequestSchema,
+  hasControlCharacter,
+  isControlCharacter,
+  MAX_REQUEST_BYTES,
+  PLAN_MAX_CHARS,
+  parseElevationRequest,
+  REASON_MAX_CHARS,
+  RequestError,
+  RequestErrorCode,
+  reasonProblem,
+  serializeElevationRequest,
+} from './request.js';
+export { REVOKER_ROLE_NAME, revokerPermissionsPolicy, revokerTrustPolicy } from './revoker.js';
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  signWebhook,
+  type VerifyWebhookInput,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_SIGNATURE_PREFIX,
+  WEBHOOK_TIMESTAMP_HEADER,
+  WebhookError,
+  WebhookErrorCode,
+  type WebhookSignature,
+} from './webhook.js';

@@ -10,6 +10,8 @@ import { parseJsonObject } from './protocol.js';
 import type { LocalSigningKey } from './signingKey.js';
 
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
+/** The AWS SDK for JavaScript v3 sends the short form of the target. */
+const SHORT_TARGET_PREFIX = 'CloudTrail_20131101.';
 export const FLUSH_PATH = '/_jit/cloudtrail/flush';
 
 const SERVED = new Set([
@@ -182,8 +184,9 @@ export function createCloudTrailHandler(deps: ApiDeps): (req: EdgeRequest) => Pr
       return json(errors.length === 0 ? 200 : 500, report);
     }
     const target = req.headers['x-amz-target'];
-    if (target === undefined || !target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return undefined;
-    const operation = target.slice(CLOUDTRAIL_TARGET_PREFIX.length);
+    const prefix = [CLOUDTRAIL_TARGET_PREFIX, SHORT_TARGET_PREFIX].find((p) => target?.startsWith(p));
+    if (target === undefined || prefix === undefined) return undefined;
+    const operation = target.slice(prefix.length);
 
     if (!SERVED.has(operation)) return undefined;
     const body = req.body.length === 0 ? {} : parseJsonObject(req.body.toString('utf8'));

@@ -134,3 +134,19 @@ describe('the CloudTrail plugin in the local environment', () => {
     for (const profile of Object.values(env.profiles)) expect(everything).not.toContain(profile.secretAccessKey);
   });
 });
+
+describe('the CloudTrail API through the edge, as the AWS SDK for JavaScript calls it', () => {
+  it('answers LookupEvents and ListPublicKeys sent with the short X-Amz-Target the SDK uses', async () => {
+    const { CloudTrailClient, ListPublicKeysCommand, LookupEventsCommand } = await import('@aws-sdk/client-cloudtrail');
+    const client = new CloudTrailClient(clientConfig(env, 'admin'));
+    try {
+      const events = await client.send(new LookupEventsCommand({ MaxResults: 5 }));
+      expect(Array.isArray(events.Events)).toBe(true);
+      const keys = await client.send(new ListPublicKeysCommand({}));
+      expect(keys.PublicKeyList?.length).toBeGreaterThan(0);
+      expect(keys.PublicKeyList?.[0]?.Fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      client.destroy();
+    }
+  });
+});

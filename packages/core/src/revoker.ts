@@ -1,0 +1,56 @@
+import type { JitConfig } from './config/schema.js';
+import { approverAccounts } from './policy/documents.js';
+import type { PolicyDocument } from './policy/types.js';
+
+/**
+ * The role in every workload account that approvers assume to attach (and later remove) the
+ * revocation denies on the tier roles. The tier roles cannot do it: the deny ceiling forbids
+ * changing them. It can only manage `JitRevoke*` inline policies on the tier roles.
+ */
+export const REVOKER_ROLE_NAME = 'JitRevoker';
+
+export function revokerTrustPolicy(config: JitConfig): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ApproversRevoke',
+        Effect: 'Allow',
+        Principal: { AWS: approverAccounts(config).map((id) => `arn:aws:iam::${id}:root`) },
+        Action: 'sts:AssumeRole',
+        Condition: { ArnLike: { 'aws:PrincipalArn': [...config.approvers.principals] } },
+      },
+    ],
+  };
+}
+
+/**
+ * What the revoker may do in `accountId`: put, read, list and delete inline policies on that
+ * account's tier roles, and read the roles (their MaxSessionDuration dates a deny's expiry).
+ * IAM has no condition key for an inline policy's name, so the `JitRevoke*` naming is the CLI's
+ * convention; the blast radius is bounded by the resources: the tier roles only.
+ */
+export function revokerPermissionsPolicy(config: JitConfig, accountId: string): PolicyDocument {
+  const account = config.workloadAccounts.find((a) => a.id === accountId);
+  const roles = (account?.tiers ?? []).flatMap((name) => {
+    const tier = config.tiers.find((t) => t.name === name);
+    return tier ? [`arn:aws:iam::${accountId}:role/${tier.roleName}`] : [];
+  });
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ManageRevocationDenies',
+        Effect: 'Allow',
+        Action: [
+          'iam:PutRolePolicy',
+          'iam:DeleteRolePolicy',
+          'iam:GetRolePolicy',
+          'iam:ListRolePolicies',
+          'iam:GetRole',
+        ],
+        Resource: roles,
+      },
+    ],
+  };
+}
