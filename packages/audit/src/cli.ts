@@ -13,6 +13,7 @@ Commands:
   report     per elevated session: calls, denials, writes, out-of-window calls, self-report discrepancies
   sessions   the elevated sessions found in a time range
   verify     validate the digest chain and log files, like \`aws cloudtrail validate-logs\` and stricter
+  export     copy the trail bucket to a folder (with signatures and public keys) for offline verify
 
 Options:
   --help       this help; \`jit-audit <command> --help\` for a command's options
@@ -42,6 +43,10 @@ async function main(): Promise<number> {
       const { runVerifyCommand } = await import('./integrity/verifyCommand.js');
       return runVerifyCommand(rest, { ...io, isTTY: Boolean(process.stderr.isTTY) });
     }
+    case 'export': {
+      const { runExportCommand } = await import('./integrity/exportCommand.js');
+      return runExportCommand(rest, { ...io, isTTY: Boolean(process.stderr.isTTY) });
+    }
     case '--version':
     case '-v': {
       const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -56,7 +61,7 @@ async function main(): Promise<number> {
       return command === undefined ? 2 : 0;
     default:
       process.stderr.write(
-        `jit-audit: unknown command "${command}"; allowed: report, sessions, verify (see jit-audit --help)\n`,
+        `jit-audit: unknown command "${command}"; allowed: report, sessions, verify, export (see jit-audit --help)\n`,
       );
       return 2;
   }

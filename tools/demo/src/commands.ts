@@ -45,7 +45,7 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
-        command: [path.basename(file), ...args].join(' '),
+        command: [path.basename(file), ...args].map(shellWord).join(' '),
         code: code ?? (signal ? 128 : 1),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
@@ -58,5 +58,10 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
 /** One of our CLIs, run as `node <dist/cli.js>` and shown by its name. */
 export async function runCli(name: CliName, args: readonly string[], options: RunOptions): Promise<CommandResult> {
   const result = await runCommand(process.execPath, [CLIS[name], ...args], options);
-  return { ...result, command: [name, ...args].join(' ') };
+  return { ...result, command: [name, ...args].map(shellWord).join(' ') };
+}
+
+/** How a word would be typed in a POSIX shell: quoted only when it has to be. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

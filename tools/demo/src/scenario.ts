@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type LocalAws, PROFILE_NAMES, startLocalAws } from '@jit-access/local-aws';
+import { type LocalAws, PROFILE_NAMES, startLocalAws, writeState } from '@jit-access/local-aws';
 import { type CommandResult, REPO_ROOT, runCli, runCommand } from './commands.js';
 
 export interface DemoReporter {
@@ -58,8 +58,27 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
     reporter.note(
       'Starting the local AWS environment (moto with IAM enforcement, the edge, accounts/ provisioned) ...',
     );
-    env = await startLocalAws({ accountsDir, stateDir: path.join(workDir, 'local-aws') });
+    const stateDir = path.join(workDir, 'local-aws');
+    env = await startLocalAws({ accountsDir, stateDir });
     const localEnv = env;
+    // What `npm run local -- up` would leave, so tools that find the environment by its state
+    // folder (the report Lambda's local runner) find this one.
+    await writeState(stateDir, {
+      status: 'ready',
+      daemonPid: process.pid,
+      startedAt: new Date(started).toISOString(),
+      readyAt: new Date().toISOString(),
+      endpoint: env.endpoint,
+      region: env.region,
+      motoEndpoint: env.motoEndpoint,
+      motoPid: env.motoPid,
+      motoLogFile: env.motoLogFile,
+      configFile: env.configFile,
+      credentialsFile: env.credentialsFile,
+      plugins: env.plugins,
+      accounts: env.accounts,
+      widenings: env.widenings,
+    });
     const base: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -395,13 +414,11 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
         'jit-audit',
         [
           'export',
-          '--trail-arn',
-          trailArn,
-          '--start-time',
-          since,
           '--s3-bucket',
           localEnv.accounts.logArchive.bucket,
-          '--to',
+          '--prefix',
+          `AWSLogs/${PRODUCTION}/`,
+          '--out',
           copy,
         ],
         asAuditor,
@@ -428,10 +445,8 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
         process.execPath,
         [
           path.join(REPO_ROOT, 'packages/report-lambda/dist/local.js'),
-          '--endpoint-url',
-          localEnv.endpoint,
-          '--config',
-          accountsDir,
+          '--state-dir',
+          stateDir,
           '--since',
           since,
           '--out',
@@ -439,7 +454,7 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
         ],
         asAuditor,
       ),
-      'report-lambda (local invocation)',
+      `npm run report:local -- --since ${since}`,
     );
     reportHtml = (await readdir(path.join(workDir, 'report-mail')).catch(() => [] as string[]))
       .filter((f) => f.endsWith('.html'))

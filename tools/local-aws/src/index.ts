@@ -39,3 +39,4 @@ export {
   issueAgentCertificate,
   type LocalCa,
 } from './rolesAnywhere/index.js';
+export { type LocalAwsState, readState, writeState } from './state.js';

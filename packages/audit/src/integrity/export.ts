@@ -77,7 +77,8 @@ export async function exportBucket(options: ExportBucketOptions): Promise<Export
     earliest = earliest === undefined ? ms : Math.min(earliest, ms);
     latest = latest === undefined ? ms : Math.max(latest, ms);
   };
-  const tasks: Promise<void>[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const queueLimit = (options.concurrency ?? 16) * 4;
 
   for await (const key of options.source.listKeys({ bucket: options.bucket, prefix })) {
     listed += 1;
@@ -91,8 +92,10 @@ export async function exportBucket(options: ExportBucketOptions): Promise<Export
       digests += 1;
       widen(digestKey.endTime.getTime());
     }
-    tasks.push(
-      limiter.run('low', async () => {
+    // Backpressure: a bucket may hold millions of keys; queue only a few batches ahead of the downloads.
+    while (inFlight.size >= queueLimit) await Promise.race(inFlight);
+    const task: Promise<void> = limiter
+      .run('low', async () => {
         const object = await options.source.getObject({ bucket: options.bucket, key });
         if (object === undefined) {
           skipped.push({ key, reason: 'deleted while the export ran' });
@@ -115,10 +118,13 @@ export async function exportBucket(options: ExportBucketOptions): Promise<Export
         bytes += object.body.byteLength;
         copied += 1;
         options.onProgress?.({ listed, copied });
-      }),
-    );
+      })
+      .finally(() => inFlight.delete(task));
+    // Observed by Promise.race/all below; this branch only keeps an early failure from going unhandled.
+    task.catch(() => undefined);
+    inFlight.add(task);
   }
-  await Promise.all(tasks);
+  await Promise.all(inFlight);
 
   let publicKeys: PublicKeyInfo[] = [];
   if (earliest !== undefined && latest !== undefined) {

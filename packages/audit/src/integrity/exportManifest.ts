@@ -61,7 +61,7 @@ function invalid(field: string, value: unknown, allowed: string): IntegrityError
   return new IntegrityError(
     IntegrityErrorCode.InvalidExport,
     `${EXPORT_MANIFEST_FILE}: ${field}: got ${shown === undefined ? 'nothing' : shown.slice(0, 120)}; allowed: ${allowed}`,
-    { suggestion: 'Produce the export with `exportBucket()` (or `jit-audit export`), or fix the sidecar by hand.' },
+    { suggestion: 'Produce the export with `jit-audit export` (exportBucket()), or fix the sidecar by hand.' },
   );
 }
 

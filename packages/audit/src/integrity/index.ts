@@ -19,6 +19,7 @@ export {
 } from './digest.js';
 export { IntegrityError, IntegrityErrorCode, type IntegrityErrorOptions } from './errors.js';
 export { type ExportBucketOptions, type ExportBucketResult, exportBucket } from './export.js';
+export { EXPORT_HELP, runExportCommand } from './exportCommand.js';
 export {
   EXPORT_FORMAT_VERSION,
   EXPORT_MANIFEST_FILE,

@@ -72,8 +72,8 @@ export async function createLocalFolderSource(directory: string): Promise<LocalF
   const assertBucket = (bucket: string): void => {
     if (bucket !== manifest.bucket) {
       throw new IntegrityError(
-        IntegrityErrorCode.SourceUnavailable,
-        `bucket ${JSON.stringify(bucket)} is not in this export; it holds ${JSON.stringify(manifest.bucket)}`,
+        IntegrityErrorCode.InvalidOption,
+        `--s3-bucket: got ${JSON.stringify(bucket)}, which is not in this export; allowed: ${JSON.stringify(manifest.bucket)} (the bucket it holds)`,
       );
     }
   };

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { runVerifyCommand, type VerifyResult } from '../../src/integrity/index.js';
+import { runExportCommand, runVerifyCommand, type VerifyResult } from '../../src/integrity/index.js';
 import { type BuiltScenario, SCENARIOS } from '../helpers/integrityScenarios.js';
+import { startLocalTrailServer } from '../helpers/localTrailServer.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -232,5 +233,63 @@ describe('jit-audit verify bad input (exit 2, nothing verified)', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('jit-audit export', () => {
+  it('exports through S3 and CloudTrail into a folder that verifies exactly like the bucket', async () => {
+    const built = await build('a digest moved to a later key');
+    const server = await startLocalTrailServer({ exportDir: built.scenario.root, pageSize: 7 });
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+    try {
+      const parent = await mkdtemp(join(tmpdir(), 'jit-export-'));
+      roots.push(parent);
+      const out = join(parent, 'copy');
+      let stdout = '';
+      const code = await runExportCommand(
+        [
+          '--s3-bucket',
+          built.scenario.trail.bucket,
+          '--out',
+          out,
+          '--trail-arn',
+          built.scenario.trailArn,
+          '--endpoint-url',
+          server.endpoint,
+          '--json',
+        ],
+        { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true }, isTTY: false },
+      );
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ objects: 18, digests: 6, publicKeys: 1, skipped: [] });
+      const range = [
+        '--start-time',
+        built.start,
+        '--end-time',
+        built.end,
+        '--trail-arn',
+        built.scenario.trailArn,
+        '--json',
+      ];
+      const remote = JSON.parse((await run([...range, '--endpoint-url', server.endpoint])).stdout) as VerifyResult;
+      const local = JSON.parse((await run([...range, '--local', out])).stdout) as VerifyResult;
+      expect({ ...local, source: '' }).toEqual({ ...remote, source: '' });
+      expect(local.findings.map((finding) => finding.code).sort()).toEqual(['chain-break', 'unreferenced-digest']);
+    } finally {
+      vi.unstubAllEnvs();
+      await server.close();
+    }
+  });
+
+  it('refuses to run without --out', async () => {
+    let stderr = '';
+    const code = await runExportCommand(['--s3-bucket', 'b'], {
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => (stderr += text) },
+      isTTY: false,
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('--out: missing');
   });
 });
