@@ -336,8 +336,13 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
       ),
     );
     check(
-      revoke.code === 0 || revoke.code === 8,
-      'jit-grant revoke production --grant …: placeholder back, revocation deny attached',
+      revoke.code === 0,
+      'jit-grant revoke production --grant …: placeholder back, revocation deny attached, agent notified',
+    );
+    const heard = show(await listening, 'jit-agent listen --once   # listening since step 3');
+    check(
+      heard.code === 0 && heard.stdout.includes('revoked'),
+      "the agent's listener received the signed revocation notice",
     );
     await writeFile(gate, '');
     const afterRevoke = show(
