@@ -20,10 +20,12 @@ export {
 } from './errors.js';
 export {
   grantIdFromSessionName,
+  grantIdTime,
   isAccountId,
   isGrantId,
   MANAGED_POLICY_NAMES,
   newGrantId,
+  parseRevokePolicyName,
   revokeAllPolicyName,
   revokeGrantPolicyName,
   roleArn,

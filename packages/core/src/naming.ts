@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { ulid } from 'ulid';
 import { CoreErrorCode, NameError } from './errors.js';
 
 /** Every secret the product writes lives under this prefix, one per workload account. */
@@ -52,11 +52,13 @@ export function roleArn(accountId: string, roleName: string): string {
   return `arn:aws:iam::${accountId}:role/${roleName}`;
 }
 
-const nextUlid = monotonicFactory();
-
-/** A new grant id: a ULID, so ids sort by creation time and fit STS's name rules. */
+/**
+ * A new grant id: a ULID, so ids sort by creation time and fit STS's name rules. Its time is
+ * exactly `now` (requests are checked against it), and 80 random bits keep ids made in the same
+ * millisecond apart.
+ */
 export function newGrantId(now: Date = new Date()): string {
-  return nextUlid(now.getTime());
+  return ulid(now.getTime());
 }
 
 export function isGrantId(value: string): boolean {
@@ -86,17 +88,45 @@ export function grantIdFromSessionName(value: string): string | undefined {
   return isGrantId(id) ? id : undefined;
 }
 
-/** The name of the inline policy that revokes one grant on an elevated role. */
-export function revokeGrantPolicyName(grantId: string): string {
-  return `JitRevoke-${sessionNameFor(grantId).slice(SESSION_PREFIX.length)}`;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** The creation time inside a ULID grant id (its first 10 characters, ms since the epoch). */
+export function grantIdTime(grantId: string): Date {
+  let ms = 0;
+  for (const ch of grantId.slice(0, 10)) ms = ms * 32 + CROCKFORD.indexOf(ch);
+  return new Date(ms);
+}
+
+function compactTime(at: Date): string {
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The name of the inline policy that revokes one grant on an elevated role. It carries the time
+ * of the revocation: the deny may only be cleared once every session issued before it has expired,
+ * and the grant id's own time cannot be trusted for that (it comes from the agent's request).
+ */
+export function revokeGrantPolicyName(grantId: string, revokedAt: Date): string {
+  return `JitRevoke-${sessionNameFor(grantId).slice(SESSION_PREFIX.length)}-${compactTime(revokedAt)}`;
+}
+
+/** Reads a revocation deny's name: which grant (or all sessions) and when it was written. */
+export function parseRevokePolicyName(
+  name: string,
+): { readonly grantId?: string; readonly revokedAt: Date } | undefined {
+  const m = /^JitRevoke(?:-([0-9A-HJKMNP-TV-Z]{26}))?(?:All)?-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name);
+  if (!m || (m[1] === undefined) !== name.startsWith('JitRevokeAll-')) return undefined;
+  const revokedAt = new Date(`${m[2]}-${m[3]}-${m[4]}T${m[5]}:${m[6]}:${m[7]}Z`);
+  if (Number.isNaN(revokedAt.getTime())) return undefined;
+  return m[1] === undefined ? { revokedAt } : { grantId: m[1], revokedAt };
 }
 
 /** The name of the inline policy that revokes every session issued before `before`. */
 export function revokeAllPolicyName(before: Date): string {
-  return `JitRevokeAll-${before
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z')}`;
+  return `JitRevokeAll-${compactTime(before)}`;
 }
 
 export const MANAGED_POLICY_NAMES = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JitError } from './errors.js';
+import { grantIdTime } from './naming.js';
 
 /**
  * An agent's request for elevation (`jit-agent request` writes it, `jit-grant grant --request`
@@ -93,6 +94,9 @@ export type ElevationRequest = z.infer<typeof elevationRequestSchema>;
  * Parses an elevation request read from a file or stdin. Untrusted input: anything malformed,
  * oversized, expired or dated in the future is a RequestError naming the field.
  */
+/** How far a request id's ULID time may be from its createdAt. */
+export const MAX_ID_SKEW_MS = 5 * 60_000;
+
 export function parseElevationRequest(
   text: unknown,
   now: Date,
@@ -132,6 +136,15 @@ export function parseElevationRequest(
     throw new RequestError(
       RequestErrorCode.Invalid,
       `request is not valid: expiresAt (${request.expiresAt}) must be after createdAt (${request.createdAt})`,
+    );
+  }
+  // The id becomes the grant id, which dates the grant (and the ULID's own clock is the agent's):
+  // an id whose time disagrees with createdAt is forged or broken.
+  const idTime = grantIdTime(request.id).getTime();
+  if (Math.abs(idTime - created) > MAX_ID_SKEW_MS) {
+    throw new RequestError(
+      RequestErrorCode.Invalid,
+      `request is not valid: id ${request.id} was made at ${new Date(idTime).toISOString()}, but createdAt is ${request.createdAt}; they must agree within ${MAX_ID_SKEW_MS / 60_000} minutes`,
     );
   }
   if (created - skewMs > now.getTime()) {

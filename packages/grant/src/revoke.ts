@@ -4,6 +4,7 @@ import {
   type JitConfig,
   type NotificationTarget,
   type PolicyDocument,
+  parseRevokePolicyName,
   placeholderSecretString,
   REVOKER_ROLE_NAME,
   reasonProblem,
@@ -199,7 +200,7 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
   }
 
   const roles = tierRoleArns(deps.config, account);
-  const policyName = grantId === undefined ? revokeAllPolicyName(revokedAt) : revokeGrantPolicyName(grantId);
+  const policyName = grantId === undefined ? revokeAllPolicyName(revokedAt) : revokeGrantPolicyName(grantId, revokedAt);
   const document = grantId === undefined ? revokeAllSessionsPolicy(revokedAt) : revokeGrantDocument(grantId);
   const denies: AttachedDeny[] = [];
   const failures: string[] = [];
@@ -341,13 +342,6 @@ export function ulidTime(id: string): Date {
   return new Date(ms);
 }
 
-function parseRevokeAllName(name: string): Date | undefined {
-  const m = /^JitRevokeAll-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name);
-  if (!m) return undefined;
-  const date = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
 /** Lists the revocation denies on the tier roles of one account, or of every account. */
 export async function listRevocations(
   deps: { config: JitConfig; clients: AwsClients; now?: () => Date; revokerRole?: string | undefined },
@@ -383,11 +377,15 @@ export async function listRevocations(
         const roleInfo = await iam.send(new GetRoleCommand({ RoleName: role.roleName }));
         const maxSessionMs = (roleInfo.Role?.MaxSessionDuration ?? MAX_SESSION_SECONDS) * 1000;
         for (const policyName of ours) {
-          const all = parseRevokeAllName(policyName);
-          const grantId = policyName.startsWith('JitRevoke-') ? policyName.slice('JitRevoke-'.length) : undefined;
-          const issuedBy = all ?? (grantId && isGrantId(grantId) ? ulidTime(grantId) : undefined);
-          // A deny whose name we cannot date is kept forever: clearing it could un-revoke something.
-          const expireAt = issuedBy ? new Date(issuedBy.getTime() + maxSessionMs) : undefined;
+          const parsed = parseRevokePolicyName(policyName);
+          const all = parsed !== undefined && parsed.grantId === undefined ? parsed.revokedAt : undefined;
+          const grantId =
+            parsed?.grantId ??
+            (policyName.startsWith('JitRevoke-') ? policyName.slice('JitRevoke-'.length) : undefined);
+          // Sessions the deny targets were issued before it was written and live at most the role's
+          // MaxSessionDuration. A deny whose name we cannot date is kept forever: clearing it could
+          // un-revoke something. (The grant id's own time is never used: the agent chose it.)
+          const expireAt = parsed ? new Date(parsed.revokedAt.getTime() + maxSessionMs) : undefined;
           denies.push({
             account: { id: a.id, name: a.name },
             roleArn: role.arn,

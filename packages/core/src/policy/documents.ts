@@ -115,6 +115,9 @@ export function denyCeilingPolicy(config: JitConfig): PolicyDocument {
         'access-analyzer:Delete*',
         's3:BypassGovernanceRetention',
         's3:PutBucketObjectLockConfiguration',
+        'logs:DeleteLogGroup',
+        'cloudwatch:DeleteAlarms',
+        'cloudwatch:DisableAlarmActions',
       ],
       Resource: '*',
     },
@@ -167,7 +170,9 @@ export function denyCeilingPolicy(config: JitConfig): PolicyDocument {
         'iam:UpdateSAMLProvider',
         'iam:UploadSSHPublicKey',
         'iam:UploadSigningCertificate',
+        'iam:UpdateAccessKey',
         'sts:AssumeRole',
+        'sts:AssumeRoot',
         'sts:AssumeRoleWithSAML',
         'sts:AssumeRoleWithWebIdentity',
         'sts:GetFederationToken',
@@ -204,12 +209,73 @@ export function denyCeilingPolicy(config: JitConfig): PolicyDocument {
         'iam:DetachRolePolicy',
         'iam:DetachUserPolicy',
         'iam:PutRolePermissionsBoundary',
-        'iam:PutRolePolicy',
         'iam:PutUserPermissionsBoundary',
-        'iam:PutUserPolicy',
       ],
       Resource: '*',
       Condition: { ArnNotLike: { 'iam:PermissionsBoundary': boundaryPolicyArn('*') } },
+    },
+    {
+      // A role is a credential that outlives the grant, and IAM cannot inspect the trust policy it
+      // is created with: roles may only be created on the passable path, and may only be given
+      // managed policies the platform team keeps on that path (never inline policies, never
+      // AWS-managed ones such as AdministratorAccess).
+      Sid: 'NeverBackdoorPrincipals',
+      Effect: 'Deny',
+      Action: ['iam:CreateRole'],
+      NotResource: `arn:aws:iam::*:role${config.passableRolePath}*`,
+    },
+    {
+      Sid: 'NeverInlinePolicies',
+      Effect: 'Deny',
+      Action: ['iam:PutRolePolicy', 'iam:PutUserPolicy', 'iam:PutGroupPolicy'],
+      Resource: '*',
+    },
+    {
+      Sid: 'OnlyPlatformManagedPolicies',
+      Effect: 'Deny',
+      Action: ['iam:AttachRolePolicy', 'iam:AttachUserPolicy'],
+      Resource: '*',
+      Condition: { ArnNotLike: { 'iam:PolicyARN': `arn:aws:iam::*:policy${config.passableRolePath}*` } },
+    },
+    {
+      Sid: 'NeverAuthorPlatformPolicies',
+      Effect: 'Deny',
+      Action: ['iam:CreatePolicy', 'iam:DeletePolicy', 'iam:TagPolicy', 'iam:UntagPolicy'],
+      Resource: `arn:aws:iam::*:policy${config.passableRolePath}*`,
+    },
+    {
+      // Resource policies grant access to principals outside the grant (often outside the account)
+      // and outlive it: persistence and exfiltration paths (Stratus Red Team).
+      Sid: 'NeverGrantOutsideAccess',
+      Effect: 'Deny',
+      Action: [
+        's3:PutBucketPolicy',
+        's3:PutBucketAcl',
+        's3:PutObjectAcl',
+        's3:PutAccessPointPolicy',
+        's3:PutBucketPublicAccessBlock',
+        's3:PutAccountPublicAccessBlock',
+        'ecr:SetRepositoryPolicy',
+        'lambda:AddPermission',
+        'lambda:AddLayerVersionPermission',
+        'kms:PutKeyPolicy',
+        'sns:AddPermission',
+        'sqs:AddPermission',
+        'secretsmanager:PutResourcePolicy',
+        'logs:PutResourcePolicy',
+        'ec2:ModifySnapshotAttribute',
+        'ec2:ModifyImageAttribute',
+        'rds:ModifyDBSnapshotAttribute',
+        'rds:ModifyDBClusterSnapshotAttribute',
+      ],
+      Resource: '*',
+    },
+    {
+      // The CDK deployment role (admin) runs whatever is in the bootstrap assets bucket.
+      Sid: 'NeverTouchDeploymentAssets',
+      Effect: 'Deny',
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      Resource: 'arn:aws:s3:::cdk-*-assets-*/*',
     },
     {
       // Passing a role to a service runs code with that role's permissions: only roles on the

@@ -33,7 +33,73 @@ const ADMIN_ROLE = role('Administrator');
 const NO_BOUNDARY = {};
 const FOREIGN_BOUNDARY = { 'iam:PermissionsBoundary': 'arn:aws:iam::{account}:policy/AllowEverything' };
 
+const WITH_BOUNDARY = { 'iam:PermissionsBoundary': 'arn:aws:iam::{account}:policy/JitWorkloadBoundary' };
+
 export const ESCALATION_CATALOGUE: readonly EscalationPath[] = [
+  {
+    id: 'iam-create-backdoor-role-with-boundary',
+    title: 'Create a role that carries the boundary but trusts an outside account, off the passable path',
+    source: STRATUS,
+    checks: [{ action: 'iam:CreateRole', resource: role('backdoor'), context: WITH_BOUNDARY }],
+  },
+  {
+    id: 'iam-attach-admin-to-boundary-role',
+    title: 'Attach AdministratorAccess to a role that carries the boundary',
+    source: PATHFINDING,
+    checks: [
+      {
+        action: 'iam:AttachRolePolicy',
+        resource: 'arn:aws:iam::{account}:role/jit-workload/app',
+        context: { ...WITH_BOUNDARY, 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' },
+      },
+    ],
+  },
+  {
+    id: 'iam-inline-policy-on-boundary-role',
+    title: 'Write an inline policy on a role that carries the boundary',
+    source: PATHFINDING,
+    checks: [
+      { action: 'iam:PutRolePolicy', resource: 'arn:aws:iam::{account}:role/jit-workload/app', context: WITH_BOUNDARY },
+    ],
+  },
+  {
+    id: 'iam-author-platform-policy',
+    title: 'Write a permissive policy onto the platform-managed path, then attach it',
+    source: PATHFINDING,
+    checks: [{ action: 'iam:CreatePolicy', resource: 'arn:aws:iam::{account}:policy/jit-workload/evil' }],
+  },
+  {
+    id: 's3-backdoor-bucket-policy',
+    title: 'Open a bucket to an outside account with a bucket policy',
+    source: STRATUS,
+    checks: [{ action: 's3:PutBucketPolicy', resource: 'arn:aws:s3:::app-data' }],
+  },
+  {
+    id: 'ecr-backdoor-repository-policy',
+    title: 'Open an image repository to an outside account',
+    source: PATHFINDING,
+    checks: [{ action: 'ecr:SetRepositoryPolicy', resource: 'arn:aws:ecr:ap-southeast-2:{account}:repository/app' }],
+  },
+  {
+    id: 'cdk-assets-tampering',
+    title: 'Replace a CDK asset the admin deployment role will execute',
+    source: PATHFINDING,
+    checks: [
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::cdk-hnb659fds-assets-{account}-ap-southeast-2/asset.zip' },
+    ],
+  },
+  {
+    id: 'sts-assume-root',
+    title: 'Take a root session of a member account',
+    source: PATHFINDING,
+    checks: [{ action: 'sts:AssumeRoot', resource: '*' }],
+  },
+  {
+    id: 'iam-reactivate-access-key',
+    title: "Re-activate another user's disabled access key",
+    source: PATHFINDING,
+    checks: [{ action: 'iam:UpdateAccessKey', resource: user('admin') }],
+  },
   {
     id: 'iam-create-policy-version',
     title: 'Create a new default version of a managed policy',

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   grantIdFromSessionName,
+  grantIdTime,
   isGrantId,
   NameError,
   newGrantId,
+  parseRevokePolicyName,
   revokeAllPolicyName,
   revokeGrantPolicyName,
   roleArn,
@@ -52,12 +54,30 @@ describe('naming', () => {
     expect(grantIdFromSessionName('jit-notaulid')).toBeUndefined();
   });
 
+  it("reads a revocation deny back: which grant and when, never the grant id's own time", () => {
+    const at = new Date('2026-03-25T12:30:00Z');
+    expect(parseRevokePolicyName(revokeGrantPolicyName('00000000000000000000000000', at))).toEqual({
+      grantId: '00000000000000000000000000',
+      revokedAt: at,
+    });
+    expect(parseRevokePolicyName(revokeAllPolicyName(at))).toEqual({ revokedAt: at });
+    expect(parseRevokePolicyName('JitRevoke-01JQ0000000000000000000000')).toBeUndefined();
+    expect(parseRevokePolicyName('JitRevokeAll-01JQ0000000000000000000000-20260325T123000Z')).toBeUndefined();
+  });
+
+  it('reads the creation time of a grant id', () => {
+    expect(grantIdTime('01ARZ3NDEKTSV4RRFFQ69G5FAV').getTime()).toBe(1469922850259);
+  });
+
   it('refuses a malformed grant id', () => {
     expect(() => sessionNameFor('../../etc')).toThrow(NameError);
   });
 
   it('names revocation policies by grant and by time', () => {
-    expect(revokeGrantPolicyName('01JQ0000000000000000000000')).toBe('JitRevoke-01JQ0000000000000000000000');
+    const at = new Date('2026-03-25T12:30:00.123Z');
+    expect(revokeGrantPolicyName('01JQ0000000000000000000000', at)).toBe(
+      'JitRevoke-01JQ0000000000000000000000-20260325T123000Z',
+    );
     expect(revokeAllPolicyName(new Date('2026-03-25T12:30:00.123Z'))).toBe('JitRevokeAll-20260325T123000Z');
   });
 });

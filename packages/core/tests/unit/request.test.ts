@@ -11,12 +11,25 @@ import {
 
 const NOW = new Date('2026-03-25T12:30:00Z');
 
+/** A ULID made at `at`, with zero randomness: request ids must agree with createdAt. */
+function idAt(at: string): string {
+  const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let ms = Date.parse(at);
+  let time = '';
+  for (let i = 0; i < 10; i++) {
+    time = crockford[ms % 32] + time;
+    ms = Math.floor(ms / 32);
+  }
+  return `${time}${'0'.repeat(16)}`;
+}
+
 function sample(overrides: Partial<ElevationRequest> = {}): ElevationRequest {
+  const createdAt = overrides.createdAt ?? '2026-03-25T12:29:00Z';
   return {
     kind: 'jit-elevation-request',
     version: 1,
-    id: '01JQ0000000000000000000000',
-    createdAt: '2026-03-25T12:29:00Z',
+    id: idAt(createdAt),
+    createdAt,
     expiresAt: '2026-03-25T12:45:00Z',
     account: 'production',
     tier: 'ops',
@@ -38,6 +51,14 @@ function refusal(text: unknown, now = NOW): RequestError {
   throw new Error('expected a RequestError');
 }
 
+describe('parseElevationRequest: the id dates the grant', () => {
+  it('refuses an id whose time disagrees with createdAt (a forged, back-dated grant id)', () => {
+    const error = refusal(JSON.stringify(sample({ id: '00000000000000000000000000' })));
+    expect(error.code).toBe(RequestErrorCode.Invalid);
+    expect(error.message).toMatch(/was made at 1970-01-01T00:00:00.000Z, but createdAt is 2026-03-25T12:29:00Z/);
+  });
+});
+
 describe('parseElevationRequest', () => {
   it('reads what serializeElevationRequest wrote', () => {
     expect(parseElevationRequest(serializeElevationRequest(sample()), NOW)).toEqual(sample());
@@ -47,7 +68,7 @@ describe('parseElevationRequest', () => {
     const error = refusal(JSON.stringify(sample()), new Date('2026-03-25T12:45:00Z'));
     expect(error.code).toBe(RequestErrorCode.Expired);
     expect(error.message).toBe(
-      'request 01JQ0000000000000000000000 expired at 2026-03-25T12:45:00Z; it cannot be approved any more',
+      `request ${sample().id} expired at 2026-03-25T12:45:00Z; it cannot be approved any more`,
     );
   });
 
@@ -58,9 +79,8 @@ describe('parseElevationRequest', () => {
   });
 
   it('accepts a request dated within the clock skew', () => {
-    expect(parseElevationRequest(JSON.stringify(sample({ createdAt: '2026-03-25T12:30:20Z' })), NOW).id).toBe(
-      sample().id,
-    );
+    const request = sample({ createdAt: '2026-03-25T12:30:20Z' });
+    expect(parseElevationRequest(JSON.stringify(request), NOW).id).toBe(request.id);
   });
 
   it.each([

@@ -17,7 +17,7 @@ describe('ulidTime', () => {
 describe('revokeGrantDocument', () => {
   it('denies the grant by source identity and by session name, under the policy name core gives it', () => {
     const id = '01JQ0000000000000000000000';
-    expect(revokeGrantPolicyName(id)).toBe(`JitRevoke-${id}`);
+    expect(revokeGrantPolicyName(id, new Date('2026-03-25T12:30:00Z'))).toBe(`JitRevoke-${id}-20260325T123000Z`);
     expect(revokeGrantDocument(id).Statement.map((s) => s.Condition)).toEqual([
       { StringEquals: { 'aws:SourceIdentity': `jit-${id}` } },
       { StringLike: { 'aws:userid': `*:jit-${id}` } },
