@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type LocalAws, PROFILE_NAMES, startLocalAws, writeState } from '@jit-access/local-aws';
+import { type LocalAws, PROFILE_NAMES, readyState, startLocalAws, writeState } from '@jit-access/local-aws';
 import { type CommandResult, REPO_ROOT, runCli, runCommand } from './commands.js';
 
 export interface DemoReporter {
@@ -63,22 +63,7 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
     const localEnv = env;
     // What `npm run local -- up` would leave, so tools that find the environment by its state
     // folder (the report Lambda's local runner) find this one.
-    await writeState(stateDir, {
-      status: 'ready',
-      daemonPid: process.pid,
-      startedAt: new Date(started).toISOString(),
-      readyAt: new Date().toISOString(),
-      endpoint: env.endpoint,
-      region: env.region,
-      motoEndpoint: env.motoEndpoint,
-      motoPid: env.motoPid,
-      motoLogFile: env.motoLogFile,
-      configFile: env.configFile,
-      credentialsFile: env.credentialsFile,
-      plugins: env.plugins,
-      accounts: env.accounts,
-      widenings: env.widenings,
-    });
+    await writeState(stateDir, readyState(env, { daemonPid: process.pid, startedAt: new Date(started).toISOString() }));
     const base: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

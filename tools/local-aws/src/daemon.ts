@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalAwsError } from './errors.js';
 import { type LocalAws, startLocalAws } from './lifecycle.js';
-import { removeState, writeState } from './state.js';
+import { readyState, removeState, writeState } from './state.js';
 
 // The SDK's Node-version notice would only clutter the daemon's log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -62,22 +62,7 @@ try {
   if (stopping) {
     await env.stop();
   } else {
-    await writeState(stateDir, {
-      status: 'ready',
-      daemonPid: process.pid,
-      startedAt,
-      readyAt: new Date().toISOString(),
-      endpoint: env.endpoint,
-      region: env.region,
-      motoEndpoint: env.motoEndpoint,
-      motoPid: env.motoPid,
-      motoLogFile: env.motoLogFile,
-      configFile: env.configFile,
-      credentialsFile: env.credentialsFile,
-      plugins: env.plugins,
-      accounts: env.accounts,
-      widenings: env.widenings,
-    });
+    await writeState(stateDir, readyState(env, { daemonPid: process.pid, startedAt }));
     log(`daemon: ready (edge ${env.endpoint})`);
   }
 } catch (error) {

@@ -39,4 +39,4 @@ export {
   issueAgentCertificate,
   type LocalCa,
 } from './rolesAnywhere/index.js';
-export { type LocalAwsState, readState, writeState } from './state.js';
+export { type LocalAwsState, readState, readyState, writeState } from './state.js';

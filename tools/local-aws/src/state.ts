@@ -80,3 +80,37 @@ export function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** The state a running environment leaves for `status`, `env`, `down` and tools that find it by folder. */
+export function readyState(
+  env: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly motoEndpoint: string;
+    readonly motoPid: number;
+    readonly motoLogFile: string;
+    readonly configFile: string;
+    readonly credentialsFile: string;
+    readonly plugins: readonly string[];
+    readonly accounts: LocalAccounts;
+    readonly widenings: readonly MotoWidening[];
+  },
+  owner: { readonly daemonPid: number; readonly startedAt: string },
+): LocalAwsState {
+  return {
+    status: 'ready',
+    daemonPid: owner.daemonPid,
+    startedAt: owner.startedAt,
+    readyAt: new Date().toISOString(),
+    endpoint: env.endpoint,
+    region: env.region,
+    motoEndpoint: env.motoEndpoint,
+    motoPid: env.motoPid,
+    motoLogFile: env.motoLogFile,
+    configFile: env.configFile,
+    credentialsFile: env.credentialsFile,
+    plugins: env.plugins,
+    accounts: env.accounts,
+    widenings: env.widenings,
+  };
+}

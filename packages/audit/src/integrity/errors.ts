@@ -1,6 +1,8 @@
+import { JitError } from '@jit-access/core';
+
 /**
- * Errors of the integrity module (digest writer, verifier, sources, `jit-audit verify`). The shape matches
- * the product's base error (`code`, `suggestion`, `cause`, `toJSON`) so the CLI renders every error alike.
+ * Errors of the integrity module (digest writer, verifier, sources, `jit-audit verify`). They extend the
+ * product's base error (`code`, `suggestion`, `cause`, `toJSON`) so every CLI renders errors alike.
  * Verdicts about files (a bad hash, a missing digest) are results, not errors: an error means the
  * verification itself could not run as asked.
  */
@@ -25,26 +27,10 @@ export interface IntegrityErrorOptions {
   cause?: unknown;
 }
 
-export class IntegrityError extends Error {
-  readonly code: IntegrityErrorCode;
-  readonly suggestion: string | undefined;
+export class IntegrityError extends JitError {
+  declare readonly code: IntegrityErrorCode;
 
   constructor(code: IntegrityErrorCode, message: string, options: IntegrityErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.suggestion = options.suggestion;
-  }
-
-  /** A JSON-safe view for `--json` output. Never includes the cause's internals. */
-  toJSON(): { error: { name: string; code: string; message: string; suggestion?: string } } {
-    return {
-      error: {
-        name: this.name,
-        code: this.code,
-        message: this.message,
-        ...(this.suggestion === undefined ? {} : { suggestion: this.suggestion }),
-      },
-    };
+    super(code, message, options);
   }
 }
