@@ -38,11 +38,29 @@ export function guardCredentials(credentials: ElevatedCredentials): ElevatedCred
   return guarded;
 }
 
-/** The values that must never appear in output: the secret key and the session token (and the key id). */
+/**
+ * The values that must never appear in output: the secret key and the session token (and the key
+ * id), plus the common encodings of the two secrets (hex, base64 and base64url of their first whole
+ * 3-byte groups, reversed) that a command might print them in. A guard against accidents, not a
+ * seal: a command that holds the credentials can always encode them some other way.
+ */
 export function secretValues(credentials: AwsCredentials): string[] {
-  return [credentials.secretAccessKey, credentials.sessionToken, credentials.accessKeyId].filter(
+  const secrets = [credentials.secretAccessKey, credentials.sessionToken].filter(
     (v): v is string => typeof v === 'string' && v.length >= 8,
   );
+  const encoded = secrets.flatMap((value) => {
+    const aligned = Buffer.from(value.slice(0, value.length - (value.length % 3)));
+    return [
+      Buffer.from(value).toString('hex'),
+      aligned.toString('base64'),
+      aligned.toString('base64url'),
+      [...value].reverse().join(''),
+    ];
+  });
+  const keyId =
+    typeof credentials.accessKeyId === 'string' && credentials.accessKeyId.length >= 8 ? [credentials.accessKeyId] : [];
+  // Longest first, so that a longer encoding is replaced before a value it contains.
+  return [...new Set([...secrets, ...keyId, ...encoded])].sort((a, b) => b.length - a.length);
 }
 
 /** Replaces every occurrence of the credentials' values in `text`. */

@@ -31,6 +31,26 @@ describe('redact', () => {
   });
 });
 
+describe('redact, encoded forms', () => {
+  it('also hides the secrets printed as hex, base64, base64url or reversed (echo $X | base64, xxd -p, rev)', () => {
+    const values = secretValues(credentials);
+    for (const secret of [credentials.secretAccessKey, credentials.sessionToken]) {
+      const forms = [
+        Buffer.from(`${secret}\n`).toString('base64'),
+        Buffer.from(secret).toString('hex'),
+        Buffer.from(`${secret}\n`).toString('base64url'),
+        [...secret].reverse().join(''),
+      ];
+      for (const form of forms) {
+        const out = redact(`output: ${form}`, values);
+        expect(out).toContain('[redacted]');
+        // What is left of the encoding is at most its tail (under 4 characters of the padding group).
+        expect(out.replace('output: [redacted]', '').length).toBeLessThanOrEqual(8);
+      }
+    }
+  });
+});
+
 describe('cut (bounded, redacted output)', () => {
   it('never leaves a whole or partial secret visible, wherever the cut falls', () => {
     const values = secretValues(credentials);
