@@ -1,3 +1,4 @@
+import { awsCliCall } from './awsCliCall.js';
 import { type CapturedResult, type ChildResult, captureChild, runChild, type SignalSource } from './child.js';
 import { childEnvironment } from './childEnv.js';
 import { secretValues } from './credentials.js';
@@ -70,6 +71,7 @@ async function journal(
         command: [...options.command],
         exitCode: entry.exitCode,
         source: entry.source,
+        ...inferredCalls(options.command),
       },
       redactValues,
     );
@@ -159,4 +161,9 @@ export async function runCapturedWithElevation(options: CapturedExecOptions): Pr
     values,
   );
   return { ...result, grantId: state.grantId, ...(journalError ? { journalError } : {}) };
+}
+
+function inferredCalls(command: readonly string[]): { awsCalls?: { action: string; inferred: true }[] } {
+  const action = awsCliCall(command);
+  return action === undefined ? {} : { awsCalls: [{ action, inferred: true }] };
 }

@@ -16,6 +16,8 @@ export const journalEntrySchema = z.strictObject({
   command: z.array(z.string()).min(1),
   exitCode: z.number().int(),
   source: z.enum(['exec', 'mcp']),
+  /** The AWS call the command meant to make, when it can be read off an `aws …` command line. */
+  awsCalls: z.array(z.strictObject({ action: z.string(), inferred: z.literal(true) })).optional(),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 

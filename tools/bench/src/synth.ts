@@ -41,7 +41,8 @@ function runInChild(request: SynthWorkerRequest): Promise<SynthWorkerResult> {
     child.once('message', (message: { ok: boolean; result?: SynthWorkerResult; error?: string }) => {
       answered = true;
       if (message.ok && message.result) resolve(message.result);
-      else reject(new Error(`synth benchmark for ${request.accounts} accounts failed: ${message.error ?? 'no result'}`));
+      else
+        reject(new Error(`synth benchmark for ${request.accounts} accounts failed: ${message.error ?? 'no result'}`));
     });
     child.once('exit', (code) => {
       if (!answered) reject(new Error(`synth benchmark worker for ${request.accounts} accounts exited with ${code}`));
@@ -50,7 +51,7 @@ function runInChild(request: SynthWorkerRequest): Promise<SynthWorkerResult> {
   });
 }
 
-const seconds = (ms: number) => (Number.isNaN(ms) ? '-' : (ms / 1000).toFixed(1));
+const seconds = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(1));
 
 /** Runs the benchmark for each size, prints one table, and returns the rows. */
 export async function runSynthBenchmark(options: SynthBenchmarkOptions = {}): Promise<SynthWorkerResult[]> {
@@ -69,7 +70,7 @@ export async function runSynthBenchmark(options: SynthBenchmarkOptions = {}): Pr
     );
   }
   const first = rows[0];
-  const total = (r: SynthWorkerResult) => r.synthMs + (Number.isNaN(r.lintMs) ? 0 : r.lintMs) + (Number.isNaN(r.iamMs) ? 0 : r.iamMs);
+  const total = (r: SynthWorkerResult) => r.synthMs + (r.lintMs ?? 0) + (r.iamMs ?? 0);
   const table = rows.map((r) => [
     String(r.accounts),
     String(r.stacks),

@@ -27,9 +27,11 @@ export interface SynthWorkerResult {
   readonly synthMs: number;
   readonly nagFindings: number;
   readonly nagAcknowledged: number;
-  readonly lintMs: number;
+  /** Null when cfn-lint was not run. */
+  readonly lintMs: number | null;
   readonly lintProblems: number;
-  readonly iamMs: number;
+  /** Null when the IAM gate was not run. */
+  readonly iamMs: number | null;
   readonly iamChecks: number;
   readonly iamFailures: number;
   readonly simulationsRequested: number;
@@ -45,13 +47,18 @@ export interface SynthWorkerResult {
  */
 export function generatedConfig(repoRoot: string, accounts: number): JitConfig {
   const dir = path.join(repoRoot, 'accounts');
-  const org = readFileSync(path.join(dir, 'jit.yaml'), 'utf8').replace(/^#?\s*organizationId:.*$/m, '').replace(/^#?\s*management:.*$/m, '');
+  const org = readFileSync(path.join(dir, 'jit.yaml'), 'utf8')
+    .replace(/^#?\s*organizationId:.*$/m, '')
+    .replace(/^#?\s*management:.*$/m, '');
   const workloads = Array.from({ length: accounts }, (_, i) => ({
     file: `workloads/bench-${i}.yaml`,
     text: `id: "${String(100_000_000_000 + i)}"\nname: bench-${i}\ntiers: [ops, security${i % 2 === 0 ? ', deploy' : ''}]\n`,
   }));
   return parseConfig({
-    org: { file: 'jit.yaml', text: `${org}\norganizationId: o-benchmark01\nmanagement: { id: "666666666666", name: management }\n` },
+    org: {
+      file: 'jit.yaml',
+      text: `${org}\norganizationId: o-benchmark01\nmanagement: { id: "666666666666", name: management }\n`,
+    },
     tiers: { file: 'tiers.yaml', text: readFileSync(path.join(dir, 'tiers.yaml'), 'utf8') },
     workloads,
   });
@@ -62,18 +69,25 @@ export async function runOneSize(request: SynthWorkerRequest): Promise<SynthWork
   const outdir = mkdtempSync(path.join(tmpdir(), `jit-bench-synth-${request.accounts}-`));
   try {
     const t0 = performance.now();
-    const synth = await synthesize({ accountsDir: path.join(request.repoRoot, 'accounts'), repoRoot: request.repoRoot, outdir, config });
+    const synth = await synthesize({
+      accountsDir: path.join(request.repoRoot, 'accounts'),
+      repoRoot: request.repoRoot,
+      outdir,
+      config,
+    });
     const synthMs = performance.now() - t0;
     const templates = await readAssembly(synth.assembly.directory);
     const templateBytes = templates.reduce((n, t) => n + JSON.stringify(t.template).length, 0);
 
     const t1 = performance.now();
     const lint = request.cfnLint ? await runCfnLint(templates.map((t) => t.file)) : [];
-    const lintMs = request.cfnLint ? performance.now() - t1 : Number.NaN;
+    const lintMs = request.cfnLint ? performance.now() - t1 : null;
 
     const t2 = performance.now();
-    const iam = request.iam ? await checkIamInvariants({ config, templates, simulate, memoizeAcrossAccounts: true }) : undefined;
-    const iamMs = request.iam ? performance.now() - t2 : Number.NaN;
+    const iam = request.iam
+      ? await checkIamInvariants({ config, templates, simulate, memoizeAcrossAccounts: true })
+      : undefined;
+    const iamMs = request.iam ? performance.now() - t2 : null;
 
     return {
       accounts: request.accounts,
@@ -102,7 +116,9 @@ if (process.send && process.argv.includes('--jit-synth-worker')) {
     runOneSize(message).then(
       (result) => process.send?.({ ok: true, result }, () => process.exit(0)),
       (error: unknown) =>
-        process.send?.({ ok: false, error: error instanceof Error ? error.message : String(error) }, () => process.exit(1)),
+        process.send?.({ ok: false, error: error instanceof Error ? error.message : String(error) }, () =>
+          process.exit(1),
+        ),
     );
   });
 }

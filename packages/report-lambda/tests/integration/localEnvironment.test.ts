@@ -173,7 +173,7 @@ describe('the report function on the local environment', () => {
     await approverIam.send(
       new PutRolePolicyCommand({
         RoleName: 'AgentElevated-Ops',
-        PolicyName: revokeGrantPolicyName(session.grantId),
+        PolicyName: revokeGrantPolicyName(session.grantId, new Date()),
         PolicyDocument: JSON.stringify(revokeGrantPolicy(`jit-${session.grantId}`)),
       }),
     );

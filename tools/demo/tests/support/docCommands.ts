@@ -520,3 +520,49 @@ async function checkAgainstCli(
   }
   return flags.filter((flag) => !helpMentions(help.text, flag)).map((flag) => `${shown} does not list ${flag}`);
 }
+
+/** Relative link targets (`[text](path#anchor)`) outside code, with their line numbers. */
+export function relativeLinks(markdown: string): { line: number; target: string; anchor: string | undefined }[] {
+  const links: { line: number; target: string; anchor: string | undefined }[] = [];
+  forEachProseLine(markdown, (raw, line) => {
+    const prose = raw.replace(/`[^`]*`/g, '');
+    for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      const link = match[1] ?? '';
+      if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue;
+      const [target = '', anchor] = link.split('#');
+      links.push({ line, target: decodeURIComponent(target), anchor });
+    }
+  });
+  return links;
+}
+
+/** The anchors GitHub gives a document's headings (lower case, punctuation dropped, spaces to hyphens). */
+export function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  forEachProseLine(markdown, (raw) => {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(raw)?.[1];
+    if (heading === undefined) return;
+    const base = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    anchors.add(count === 0 ? base : `${base}-${count}`);
+  });
+  return anchors;
+}
+
+function forEachProseLine(markdown: string, visit: (line: string, lineNo: number) => void): void {
+  let fence: string | undefined;
+  markdown.split('\n').forEach((raw, index) => {
+    const fenceMatch = FENCE.exec(raw);
+    if (fenceMatch?.[1]) {
+      if (fence === undefined) fence = fenceMatch[1];
+      else if (fenceMatch[1][0] === fence[0] && !fenceMatch[2]) fence = undefined;
+      return;
+    }
+    if (fence === undefined) visit(raw, index + 1);
+  });
+}

@@ -4,6 +4,7 @@
  * `npm test` must name a subcommand that exists and only options that subcommand's `--help` lists.
  * The CLIs run from their builds (`npm test` builds before it tests).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,9 +15,11 @@ import {
   type FoundCommand,
   findCommands,
   flagOf,
+  headingAnchors,
   helpMentions,
   JIT_CLIS,
   readDoc,
+  relativeLinks,
   splitCommands,
 } from '../support/docCommands.js';
 
@@ -90,14 +93,14 @@ describe('extracting command lines from Markdown', () => {
   });
 
   it('splits a line at &&, ||, |, ; and & and reads $( … ) as a command of its own', () => {
-    expect(splitCommands('npm ci && npm run local -- up; eval "$(npm run --silent local -- env --profile agent)"')).toEqual(
-      [
-        { tokens: ['npm', 'ci'], after: undefined },
-        { tokens: ['npm', 'run', 'local', '--', 'up'], after: '&&' },
-        { tokens: ['eval', 'SUBSTITUTION'], after: ';' },
-        { tokens: ['npm', 'run', '--silent', 'local', '--', 'env', '--profile', 'agent'], after: undefined },
-      ],
-    );
+    expect(
+      splitCommands('npm ci && npm run local -- up; eval "$(npm run --silent local -- env --profile agent)"'),
+    ).toEqual([
+      { tokens: ['npm', 'ci'], after: undefined },
+      { tokens: ['npm', 'run', 'local', '--', 'up'], after: '&&' },
+      { tokens: ['eval', 'SUBSTITUTION'], after: ';' },
+      { tokens: ['npm', 'run', '--silent', 'local', '--', 'env', '--profile', 'agent'], after: undefined },
+    ]);
     expect(splitCommands('a | b || c & d').map((c) => [c.tokens[0], c.after])).toEqual([
       ['a', undefined],
       ['b', '|'],
@@ -191,6 +194,39 @@ describe('extracting command lines from Markdown', () => {
     ]);
   });
 
+  it('finds relative links outside code, without their anchors', () => {
+    const markdown = [
+      'See [the runbook](runbooks/auditor.md#verify), [AWS](https://aws.amazon.com) and [here](#top).',
+      '`[not](a-link.md)`',
+      '```',
+      '[nor](this.md)',
+      '```',
+      '[test](../packages/core/tests/unit/policy.sim.test.ts "title")',
+    ].join('\n');
+    expect(relativeLinks(markdown)).toEqual([
+      { line: 1, target: 'runbooks/auditor.md', anchor: 'verify' },
+      { line: 1, target: '', anchor: 'top' },
+      { line: 6, target: '../packages/core/tests/unit/policy.sim.test.ts', anchor: undefined },
+    ]);
+  });
+
+  it('gives headings the anchors GitHub gives them', () => {
+    const markdown = [
+      '# Runbook: the auditor',
+      '## What is verified where',
+      '## `jit-audit` verify',
+      '## Notes',
+      '## Notes',
+    ];
+    expect([...headingAnchors(markdown.join('\n'))]).toEqual([
+      'runbook-the-auditor',
+      'what-is-verified-where',
+      'jit-audit-verify',
+      'notes',
+      'notes-1',
+    ]);
+  });
+
   it('matches an option in help text as a word of its own', () => {
     const help = '  --profile-arn <arn>   the profile\n  -y, --yes   do not ask';
     expect(helpMentions(help, '--profile')).toBe(false);
@@ -208,9 +244,9 @@ describe('checking a command against the CLI it names', () => {
   };
 
   it('fails a doc that uses an option the CLI does not have, naming the option', async () => {
-    expect(
-      await problems('`jit-grant grant production --tier ops --minutes 15 --reason "x" --frobnicate`'),
-    ).toEqual(['jit-grant grant --help does not list --frobnicate']);
+    expect(await problems('`jit-grant grant production --tier ops --minutes 15 --reason "x" --frobnicate`')).toEqual([
+      'jit-grant grant --help does not list --frobnicate',
+    ]);
   });
 
   it('fails a doc that names a subcommand the CLI does not have', async () => {
@@ -264,11 +300,22 @@ describe('the documentation matches the CLIs', () => {
     expect(problems).toEqual([]);
   });
 
+  it('links only to files and headings that exist (every "where verified" cell names a real test)', () => {
+    const broken = documentationFiles(REPO_ROOT).flatMap((file) =>
+      relativeLinks(readDoc(REPO_ROOT, file)).flatMap((link) => {
+        const target = link.target === '' ? file : path.join(path.dirname(file), link.target);
+        const shown = `${file}:${link.line} ${link.target}${link.anchor === undefined ? '' : `#${link.anchor}`}`;
+        if (!existsSync(path.resolve(REPO_ROOT, target))) return [shown];
+        if (link.anchor === undefined || !target.endsWith('.md')) return [];
+        return headingAnchors(readDoc(REPO_ROOT, target)).has(link.anchor) ? [] : [`${shown} (no such heading)`];
+      }),
+    );
+    expect(broken).toEqual([]);
+  });
+
   it('gives a reason for every line marked "# not checked"', () => {
     const unchecked = documented.filter((c) => c.notChecked !== undefined);
-    expect(unchecked.filter((c) => c.notChecked === '(no reason given)').map((c) => `${c.file}:${c.line}`)).toEqual(
-      [],
-    );
+    expect(unchecked.filter((c) => c.notChecked === '(no reason given)').map((c) => `${c.file}:${c.line}`)).toEqual([]);
   });
 
   it('still needs every known mismatch (remove an entry once its owner fixes it)', () => {
