@@ -23,7 +23,10 @@ Examples:
   jit-audit report --source s3 --bucket jit-cloudtrail-555555555555-ap-southeast-2 --since 2h --format text
   jit-audit verify --trail-arn arn:aws:cloudtrail:ap-southeast-2:222222222222:trail/jit-trail --start-time 2026-03-25T00:00:00Z
 
-Exit codes: 0 clean; 1 error (or, for verify, anything invalid); 2 bad input; 3 report needs attention.
+Exit codes: 2 bad input for every command; otherwise per command (see its --help):
+  report, sessions: 0 clean, 1 error, 3 needs attention (discrepancies, out-of-window calls)
+  verify: 0 all valid, 1 anything invalid, 3 source unavailable
+  export: 0 exported, 1 exported but some keys skipped, 3 source unavailable
 `;
 
 const [command, ...rest] = process.argv.slice(2);

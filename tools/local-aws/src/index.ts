@@ -39,4 +39,13 @@ export {
   issueAgentCertificate,
   type LocalCa,
 } from './rolesAnywhere/index.js';
+export {
+  createSsoPortalPlugin,
+  type IssuedLocalSsoToken,
+  type IssueLocalSsoTokenOptions,
+  issueLocalSsoToken,
+  localSsoApproverRole,
+  type SsoAssignment,
+  writeLocalSsoTokenCache,
+} from './sso/index.js';
 export { type LocalAwsState, readState, readyState, writeState } from './state.js';

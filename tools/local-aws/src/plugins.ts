@@ -5,6 +5,7 @@ import { createCloudTrailPlugin } from './cloudtrail/index.js';
 import type { EdgePlugin } from './edge/types.js';
 import type { LocalAccounts, LocalCredentials } from './provision/provision.js';
 import { createLocalCa, createRolesAnywhereHandler } from './rolesAnywhere/index.js';
+import { createSsoPortalPlugin } from './sso/index.js';
 
 /** What a plugin factory gets: the environment after provisioning, before the edge starts. */
 export interface LocalAwsPluginContext {
@@ -77,16 +78,17 @@ export function localRolesAnywhere(context: { stateDir: string; region: string; 
 const rolesAnywhere: EdgePluginFactory = async (context) => {
   const local = localRolesAnywhere(context);
   const ca = await createLocalCa({ dir: local.caDir, commonName: 'JIT Access local agent CA' });
-  const hub = context.accounts.hub.id;
   const handle = createRolesAnywhereHandler({
     trustAnchors: [{ arn: local.trustAnchorArn, caCertificatePem: ca.certificatePem }],
     profiles: [{ arn: local.profileArn, roleArns: [local.roleArn] }],
     region: context.region,
     assumeRole: async ({ roleArn, sessionName, sourceIdentity, durationSeconds }) => {
+      // The hub's admin user itself: moto checks a role's trust against the caller's exact ARN, and
+      // the certificate role trusts the admin user (not its JitLocalAdmin sessions).
       const sts = new STSClient({
         region: context.region,
         endpoint: context.motoEndpoint,
-        credentials: await context.adminCredentialsFor(hub),
+        credentials: context.adminCredentials,
       });
       try {
         const out = await sts.send(
@@ -123,5 +125,7 @@ const rolesAnywhere: EdgePluginFactory = async (context) => {
  */
 export const BUILTIN_PLUGINS: readonly { readonly name: string; readonly create: EdgePluginFactory }[] = [
   { name: 'roles-anywhere', create: rolesAnywhere },
+  // IAM Identity Center portal GetRoleCredentials (src/sso) for tokens from issueLocalSsoToken.
+  { name: 'sso-portal', create: createSsoPortalPlugin },
   { name: 'cloudtrail', create: cloudTrail },
 ];

@@ -46,7 +46,7 @@ Example:
   jit-agent request 222222222222 --tier ops --minutes 15 --reason "restart the web service"
   jit-agent wait 222222222222 && jit-agent exec 222222222222 -- aws ecs update-service ...
 
-Run jit-agent <command> --help for a command's options.
+Run jit-agent <command> --help for a command's options; jit-agent --version prints the version.
 
 ${EXIT_CODE_TABLE}`;
 

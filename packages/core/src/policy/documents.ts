@@ -294,6 +294,14 @@ export function denyCeilingPolicy(config: JitConfig): PolicyDocument {
       Resource: ['arn:aws:ec2:*:*:instance/*', 'arn:aws:ssm:*:*:managed-instance/*'],
       Condition: { StringNotEquals: { 'aws:ResourceTag/jit:exec-allowed': 'true' } },
     },
+    {
+      // The tag above is the gate: no elevated session may set or remove it.
+      Sid: 'NeverTagForExec',
+      Effect: 'Deny',
+      Action: ['ec2:CreateTags', 'ec2:DeleteTags', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource'],
+      Resource: '*',
+      Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['jit:exec-allowed'] } },
+    },
   ];
   return { Version: VERSION, Statement: statements };
 }

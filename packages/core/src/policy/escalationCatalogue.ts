@@ -89,6 +89,18 @@ export const ESCALATION_CATALOGUE: readonly EscalationPath[] = [
     ],
   },
   {
+    id: 'ec2-tag-for-exec',
+    title: 'Tag an instance as open to SSM commands, then run one to take its instance profile',
+    source: PATHFINDING,
+    checks: [
+      {
+        action: 'ec2:CreateTags',
+        resource: 'arn:aws:ec2:ap-southeast-2:{account}:instance/i-0123456789abcdef0',
+        context: { 'aws:TagKeys': ['jit:exec-allowed'] },
+      },
+    ],
+  },
+  {
     id: 'sts-assume-root',
     title: 'Take a root session of a member account',
     source: PATHFINDING,

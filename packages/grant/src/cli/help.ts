@@ -53,7 +53,7 @@ Usage:
 Examples:
   jit-grant grant production --tier ops --minutes 15 --reason "restart ECS service"
   jit-grant grant staging --tier security --minutes 5 --reason "rotate SG rule" --scope 'arn:aws:ec2:*:111111111111:security-group/*'
-  jit-agent request production --tier ops --reason "..." | jit-grant grant --request -  --yes
+  jit-agent request production --tier ops --minutes 15 --reason "..." | jit-grant grant --request -  --yes
 
 ${COMMON}
 

@@ -29,14 +29,7 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../../../..');
  * Mismatches known when this test was written, each waiting for its owner. An entry must still
  * occur (the last test fails when it no longer does, so a fixed one gets removed from here).
  */
-const KNOWN_MISMATCHES: readonly { file: string; command: string; problem: string; why: string }[] = [
-  {
-    file: 'docs/runbooks/agent.md',
-    command: 'jit-agent --version',
-    problem: 'jit-agent --help does not list --version',
-    why: 'jit-agent --version works (prints 0.1.0), but the top-level help does not list the option: add it there',
-  },
-];
+const KNOWN_MISMATCHES: readonly { file: string; command: string; problem: string; why: string }[] = [];
 
 const isKnown = (found: FoundCommand, problem: string) =>
   KNOWN_MISMATCHES.some((k) => k.file === found.file && k.command === found.text && k.problem === problem);

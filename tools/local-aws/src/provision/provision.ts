@@ -40,6 +40,7 @@ import {
   tierPermissionsPolicy,
 } from '@jit-access/core';
 import { LocalAwsError, LocalAwsErrorCode } from '../errors.js';
+import { localSsoApproverRole } from '../sso/issueToken.js';
 import { adaptPolicyForMoto, type MotoWidening, trustPolicyWidenings } from './motoPolicy.js';
 
 /** Fake static credentials: moto does not look at them while the bootstrap window is open. */
@@ -345,14 +346,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
           RoleName: certificateRoleName,
           AssumeRolePolicyDocument: JSON.stringify({
             Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: { Service: 'rolesanywhere.amazonaws.com' },
-                Action: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
-              },
-              { Effect: 'Allow', Principal: { AWS: adminUserArn }, Action: 'sts:AssumeRole' },
-            ],
+            // In AWS this role trusts rolesanywhere.amazonaws.com (the stacks write that). Locally the
+            // edge's CreateSession assumes it as the admin user; moto 5.2 answers HTTP 500 to an
+            // AssumeRole whose trust policy names a service principal, so only the admin is trusted.
+            Statement: [{ Effect: 'Allow', Principal: { AWS: adminUserArn }, Action: 'sts:AssumeRole' }],
           }),
           MaxSessionDuration: 3_600,
         }),
@@ -424,6 +421,29 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       }),
     );
     const approverKey = await accessKey(hubIam, LOCAL_NAMES.approverUser);
+    // The role an IAM Identity Center sign-in gets from the local portal (src/sso): the approver
+    // principal that is a role, with the local approver's permissions, assumable by the admin
+    // (the portal issues its sessions with the admin user's keys: moto checks the trust policy).
+    const ssoRole = localSsoApproverRole(config);
+    await hubIam.send(
+      new CreateRoleCommand({
+        RoleName: ssoRole.roleName,
+        Path: ssoRole.path,
+        Description: 'Local environment only: the approver role that the local SSO portal issues sessions of',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: adminUserArn }, Action: 'sts:AssumeRole' }],
+        }),
+        MaxSessionDuration: 43_200,
+      }),
+    );
+    await hubIam.send(
+      new PutRolePolicyCommand({
+        RoleName: ssoRole.roleName,
+        PolicyName: LOCAL_NAMES.approverPolicy,
+        PolicyDocument: approverPolicy,
+      }),
+    );
     log(
       `provisioned hub ${config.hub.name} (${hubId}): ${secrets.length} secrets, ${topics.length} topic(s), agent, approver`,
     );
