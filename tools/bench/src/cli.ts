@@ -14,6 +14,10 @@ const BENCHMARKS: Record<string, { what: string; run: (runs: number | undefined)
     what: "jit-agent exec … -- true beside the article's agent-use-elevated.sh; CLI cold start",
     run: async (runs) => (await import('./agent.js')).runAgentBenchmark(runs === undefined ? {} : { runs }),
   },
+  audit: {
+    what: 'jit-audit verify vs aws cloudtrail validate-logs (48 digests, 2,016 log files; 0 and 20 ms S3 latency); jit-audit report on 1,000,000 records',
+    run: async (runs) => (await import('./audit.js')).runAuditBenchmark(runs === undefined ? {} : { runs }),
+  },
   synth: {
     what: 'CDK synth plus every gate for 10, 50 and 200 generated workload accounts',
     run: async () => (await import('./synth.js')).runSynthBenchmark({}),
