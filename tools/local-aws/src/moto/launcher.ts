@@ -1,12 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalAwsError, LocalAwsErrorCode } from '../errors.js';
 
 export interface MotoOptions {
   /** The log file moto's stdout and stderr go to (created or truncated). */
   readonly logFile: string;
-  /** @default process.env.JIT_LOCAL_AWS_PYTHON ?? 'python3' */
+  /** @default process.env.JIT_LOCAL_AWS_PYTHON, else the first python3 on PATH that has moto */
   readonly python?: string;
   /** How long to wait for moto to listen. @default 30000 */
   readonly startTimeoutMs?: number;
@@ -64,7 +65,7 @@ const LISTENING = /Running on http:\/\/127\.0\.0\.1:(\d+)/;
  * `/moto-api/reset-auth` and closes it again; see provision/provision.ts.
  */
 export async function startMoto(options: MotoOptions): Promise<MotoServer> {
-  const python = options.python ?? process.env.JIT_LOCAL_AWS_PYTHON ?? 'python3';
+  const python = options.python ?? process.env.JIT_LOCAL_AWS_PYTHON ?? findPythonWithMoto();
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const env: NodeJS.ProcessEnv = { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '0', PYTHONUNBUFFERED: '1' };
   // MOTO_ACCOUNT_ID would pin every request to one account and break the multi-account model.
@@ -181,4 +182,28 @@ function readLog(file: string): string {
   } catch {
     return '';
   }
+}
+
+let pythonWithMoto: string | undefined;
+
+/**
+ * The first `python3` on PATH that can import moto, else plain `python3` (whose failure then gives
+ * the clear "moto missing" message). Task runners put the directory of the `node` binary early on
+ * PATH (/usr/bin here), ahead of a pyenv or virtualenv Python that holds moto.
+ */
+export function findPythonWithMoto(env: NodeJS.ProcessEnv = process.env): string {
+  if (pythonWithMoto !== undefined) return pythonWithMoto;
+  const seen = new Set<string>();
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, 'python3');
+    if (seen.has(candidate) || !existsSync(candidate)) continue;
+    seen.add(candidate);
+    const probe = spawnSync(candidate, ['-c', 'import moto'], { stdio: 'ignore', timeout: 15_000 });
+    if (probe.status === 0) {
+      pythonWithMoto = candidate;
+      return candidate;
+    }
+  }
+  return 'python3';
 }
