@@ -17,7 +17,8 @@ try {
 for (const file of files) {
   const report = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
   passed += report.numPassedTests ?? 0;
-  failed += report.numFailedTests ?? 0;
+  // A suite that fails outside any test (a hook, an import) counts as a failure too.
+  failed += Math.max(report.numFailedTests ?? 0, report.numFailedTestSuites ?? 0);
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }
 console.log(`\nTest reports: ${files.length} projects`);

@@ -42,7 +42,8 @@ async function logArchive(): Promise<Delivered[]> {
     const page = await s3.send(
       new ListObjectsV2Command({ Bucket: env.accounts.logArchive.bucket, ContinuationToken: token }),
     );
-    for (const object of page.Contents ?? []) {
+    // Only CloudTrail's own deliveries: other tests sharing this environment put other objects there.
+    for (const object of (page.Contents ?? []).filter((o) => /^AWSLogs\/.*\.json\.gz$/.test(o.Key ?? ''))) {
       const got = await s3.send(new GetObjectCommand({ Bucket: env.accounts.logArchive.bucket, Key: object.Key }));
       const body = Buffer.from((await got.Body?.transformToByteArray()) ?? new Uint8Array());
       out.push({ key: object.Key ?? '', metadata: got.Metadata ?? {}, text: gunzipSync(body).toString('utf8') });
