@@ -294,6 +294,8 @@ export class SessionCorrelator {
   private readonly identities = new Map<string, IdentityGroup>();
   private readonly seenEvents = new Set<string>();
   private readonly intern = createIntern();
+  /** Arrival rank of calls that came newest first; calls of in-order sources are not tracked (memory). */
+  private readonly newestFirstRank = new Map<SessionCall, number>();
   private recordCount = 0;
 
   constructor(private readonly options: CorrelateOptions = {}) {
@@ -306,7 +308,8 @@ export class SessionCorrelator {
     return this.recordCount;
   }
 
-  add(record: CloudTrailRecord): void {
+  /** `newestFirst`: the record's source returns the newest records first (LookupEvents). */
+  add(record: CloudTrailRecord, newestFirst = false): void {
     this.recordCount += 1;
     const grant = grantFromAssumeRole(record);
     if (grant !== undefined && grant.epochMs <= this.untilMs) {
@@ -340,6 +343,7 @@ export class SessionCorrelator {
       this.identities.set(key, group);
     }
     group.calls.push(call);
+    if (newestFirst) this.newestFirstRank.set(call, this.recordCount);
   }
 
   private addGrant(grant: GrantEvent): void {
@@ -396,7 +400,7 @@ export class SessionCorrelator {
       draft.groups.push(group);
       draft.matchedBy.add(how);
     }
-    return [...drafts.values()].map((draft) => finishDraft(draft, 'jit'));
+    return [...drafts.values()].map((draft) => finishDraft(draft, 'jit', this.newestFirstRank));
   }
 
   private assumedRoleSessions(): ElevatedSession[] {
@@ -411,7 +415,7 @@ export class SessionCorrelator {
         groups: [group],
         matchedBy: new Set([MatchedBy.AccessKey]),
       };
-      sessions.push(finishDraft(draft, 'assumed-role'));
+      sessions.push(finishDraft(draft, 'assumed-role', this.newestFirstRank));
     }
     return sessions;
   }
@@ -424,11 +428,18 @@ interface Draft {
   readonly matchedBy: Set<MatchedBy>;
 }
 
-function finishDraft(draft: Draft, kind: 'jit' | 'assumed-role'): ElevatedSession {
+function finishDraft(
+  draft: Draft,
+  kind: 'jit' | 'assumed-role',
+  newestFirstRank: ReadonlyMap<SessionCall, number>,
+): ElevatedSession {
   const grants = [...draft.grants].sort((a, b) => a.epochMs - b.epochMs);
   const primary = grants[0];
   const group = draft.groups[0];
-  const calls = draft.groups.flatMap((g) => g.calls).sort((a, b) => a.epochMs - b.epochMs);
+  // Same second: a newest-first source's later arrival is the earlier call; otherwise the sort is stable.
+  const calls = draft.groups
+    .flatMap((g) => g.calls)
+    .sort((a, b) => a.epochMs - b.epochMs || (newestFirstRank.get(b) ?? 0) - (newestFirstRank.get(a) ?? 0));
   const accessKeyIds = new Set<string>();
   for (const grant of grants) if (grant.accessKeyId !== undefined) accessKeyIds.add(grant.accessKeyId);
   for (const g of draft.groups) if (g.accessKeyId !== undefined) accessKeyIds.add(g.accessKeyId);

@@ -36,7 +36,7 @@ export async function collectSessions(source: RecordSource, options: CollectOpti
   let files = 0;
   for await (const item of source) {
     if (item.type === 'records') {
-      for (const record of item.records) correlator.add(record);
+      for (const record of item.records) correlator.add(record, item.newestFirst === true);
       files += 1;
       options.onProgress?.({ records: correlator.records, files, findings: findingCount });
     } else {

@@ -32,7 +32,16 @@ export interface Finding {
  * per-record cost of async iteration out of the hot path), and findings about input it could not use.
  */
 export type SourceItem =
-  | { readonly type: 'records'; readonly records: readonly CloudTrailRecord[]; readonly source: string }
+  | {
+      readonly type: 'records';
+      readonly records: readonly CloudTrailRecord[];
+      readonly source: string;
+      /**
+       * The records arrive newest first (LookupEvents). CloudTrail times have whole seconds, so calls made in
+       * the same second are put in order by their arrival, reversed for such a source.
+       */
+      readonly newestFirst?: boolean;
+    }
   | { readonly type: 'finding'; readonly finding: Finding };
 
 /** A source of CloudTrail records: read lazily, one file or page at a time. */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type CloudTrailRecord, findSessions, parseRecord } from '../../src/report/index.js';
+import {
+  type CloudTrailRecord,
+  collectSessions,
+  findSessions,
+  parseRecord,
+  type RecordSource,
+} from '../../src/report/index.js';
 import {
   APPROVER_ARN,
   assumeRole,
@@ -151,6 +157,27 @@ describe('findSessions (jit mode)', () => {
 
     expect(session?.calls).toHaveLength(6);
     expect(session?.grants).toHaveLength(1);
+  });
+
+  it('orders calls of the same second by arrival, reversed for a newest-first source such as LookupEvents', async () => {
+    const [grant] = jitSession();
+    const second = '2026-03-25T12:05:00Z';
+    const inOrder = [
+      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances' }),
+      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'TerminateInstances' }),
+      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'StopInstances' }),
+    ];
+    async function* source(raw: Record<string, unknown>[], newestFirst: boolean): RecordSource {
+      // Split over two pages, as LookupEvents would page them.
+      yield { type: 'records', records: records(raw.slice(0, 2)), source: 'page-0', newestFirst };
+      yield { type: 'records', records: records(raw.slice(2)), source: 'page-1', newestFirst };
+    }
+    const actions = async (raw: Record<string, unknown>[], newestFirst: boolean) =>
+      (await collectSessions(source(raw, newestFirst))).sessions[0]?.calls.map((c) => c.eventName);
+    const expected = ['DescribeInstances', 'TerminateInstances', 'StopInstances'];
+
+    expect(await actions([grant as Record<string, unknown>, ...inOrder], false)).toEqual(expected);
+    expect(await actions([...inOrder].reverse().concat(grant as Record<string, unknown>), true)).toEqual(expected);
   });
 
   it('keeps two grants apart', () => {

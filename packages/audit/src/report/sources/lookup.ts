@@ -147,7 +147,7 @@ export async function* lookupEventsSource(options: LookupSourceOptions): RecordS
       if ('record' in item) records.push(item.record);
       else yield item;
     }
-    yield { type: 'records', records, source: `${source}#${page}` };
+    yield { type: 'records', records, source: `${source}#${page}`, newestFirst: true };
     token = output.NextToken;
     page += 1;
   } while (token !== undefined && token !== '');
