@@ -163,9 +163,9 @@ describe('findSessions (jit mode)', () => {
     const [grant] = jitSession();
     const second = '2026-03-25T12:05:00Z';
     const inOrder = [
-      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances' }),
-      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'TerminateInstances' }),
-      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'StopInstances' }),
+      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', readOnly: true }),
+      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'TerminateInstances', readOnly: false }),
+      call({ time: second, eventSource: 'ec2.amazonaws.com', eventName: 'StopInstances', readOnly: false }),
     ];
     async function* source(raw: Record<string, unknown>[], newestFirst: boolean): RecordSource {
       // Split over two pages, as LookupEvents would page them.
