@@ -9,7 +9,7 @@
  * Exit codes: 0 done; 1 unexpected error; 2 bad usage or settings; 3 the local environment is not running;
  * 4 an e-mail could not be sent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -245,6 +245,7 @@ function parseOptions(argv: readonly string[]) {
   }).values;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Compared by real path: started through a symlink (npm link, a linked checkout), argv[1] is the link.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   process.exitCode = await main(process.argv.slice(2));
 }

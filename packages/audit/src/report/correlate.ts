@@ -350,9 +350,7 @@ export class SessionCorrelator {
     // A cross-account AssumeRole is delivered to both accounts (same returned key): keep one, the richer.
     const key = grant.accessKeyId ?? grant.eventId ?? `${grant.time}#${grant.roleArn ?? ''}`;
     const existing = this.grants.get(key);
-    if (existing === undefined || Object.keys(grant.tags).length > Object.keys(existing.tags).length) {
-      this.grants.set(key, grant);
-    }
+    if (existing === undefined || richness(grant) > richness(existing)) this.grants.set(key, grant);
   }
 
   sessions(): ElevatedSession[] {
@@ -419,6 +417,14 @@ export class SessionCorrelator {
     }
     return sessions;
   }
+}
+
+/**
+ * How much an AssumeRole record tells: its session tags, then the caller's ARN. The role owner's copy of
+ * a cross-account call names the caller only as an `AWSAccount` principal id.
+ */
+function richness(grant: GrantEvent): number {
+  return Object.keys(grant.tags).length * 2 + (grant.assumedBy.arn === undefined ? 0 : 1);
 }
 
 interface Draft {

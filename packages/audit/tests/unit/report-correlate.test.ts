@@ -159,6 +159,27 @@ describe('findSessions (jit mode)', () => {
     expect(session?.grants).toHaveLength(1);
   });
 
+  it("names the caller from the caller's copy of a cross-account AssumeRole, whichever copy comes first", () => {
+    const raw = jitSession();
+    const grant = raw[0] as Record<string, unknown>;
+    // The role owner's copy names the caller by account and principal id only.
+    const ownersCopy = {
+      ...grant,
+      eventID: 'owners-copy',
+      recipientAccountId: WORKLOAD,
+      userIdentity: { type: 'AWSAccount', principalId: 'AIDAEXAMPLEAPPROVER', accountId: '444444444444' },
+    };
+
+    for (const order of [
+      [ownersCopy, ...raw],
+      [...raw, ownersCopy],
+    ]) {
+      const [session] = findSessions(records(order));
+      expect(session?.grants).toHaveLength(1);
+      expect(session?.grants[0]?.assumedBy.arn).toBe(APPROVER_ARN);
+    }
+  });
+
   it('orders calls of the same second by arrival, reversed for a newest-first source such as LookupEvents', async () => {
     const [grant] = jitSession();
     const second = '2026-03-25T12:05:00Z';

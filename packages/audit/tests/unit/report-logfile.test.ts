@@ -88,7 +88,7 @@ describe('readLogFile', () => {
 });
 
 describe('localLogSource', () => {
-  it('walks a bucket export, skips digests and dot-files, and continues past a corrupt file', async () => {
+  it('walks a bucket export, skips digests, dot-files and the export sidecar, and continues past a corrupt file', async () => {
     const root = mkdtempSync(join(tmpdir(), 'jit-report-local-'));
     const day = join(root, 'AWSLogs', '222222222222', 'CloudTrail', 'ap-southeast-2', '2026', '03', '25');
     const digests = join(root, 'AWSLogs', '222222222222', 'CloudTrail-Digest', 'ap-southeast-2', '2026', '03', '25');
@@ -111,6 +111,8 @@ describe('localLogSource', () => {
       gzipSync('{}'),
     );
     writeFileSync(join(root, '.export.json'), '{"signatures":{}}');
+    // The sidecar `jit-audit export` writes next to the copy (signatures and public keys).
+    writeFileSync(join(root, 'jit-audit-export.json'), '{"version":1,"digestSignatures":{}}');
     writeFileSync(join(root, 'README.txt'), 'not a log');
 
     const items = await collect(localLogSource({ path: root }));

@@ -50,10 +50,10 @@ describe('AWS files for the local environment', () => {
     const text = renderAwsConfig({
       endpoint: 'http://127.0.0.1:4566',
       accounts,
-      adminSessionName: 'jit-local-admin-0a1b2c3d',
+      adminSessionName: 'local-admin-0a1b2c3d',
     });
 
-    expect(text.match(/role_session_name = jit-local-admin-0a1b2c3d/g)).toHaveLength(3);
+    expect(text.match(/role_session_name = local-admin-0a1b2c3d/g)).toHaveLength(3);
   });
 
   it('writes session tokens only for credentials that have one', () => {

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EXPORT_MANIFEST_FILE } from '../../integrity/exportManifest.js';
 import { invalidInput } from '../errors.js';
 import { FindingKind, type RecordSource, type SourceItem } from '../types.js';
 import { DEFAULT_MAX_LOG_FILE_BYTES, readLogFile } from './logFile.js';
@@ -15,11 +16,11 @@ export interface LocalSourceOptions {
 const LOG_FILE = /\.json(\.gz)?$/i;
 
 /**
- * Digest files are `.json.gz` too but are not log files (they belong to `jit-audit verify`); dot-files are
- * sidecars of exports. Both are skipped rather than reported as bad log files.
+ * Digest files are `.json.gz` too but are not log files (they belong to `jit-audit verify`); neither are
+ * dot-files nor the sidecar `jit-audit export` writes. All are skipped rather than reported as bad log files.
  */
 function isCandidate(name: string, dirPath: string): boolean {
-  if (name.startsWith('.')) return false;
+  if (name.startsWith('.') || name === EXPORT_MANIFEST_FILE) return false;
   if (name.includes('_CloudTrail-Digest_')) return false;
   if (/(^|[\\/])CloudTrail-Digest([\\/]|$)/.test(dirPath)) return false;
   return LOG_FILE.test(name);
