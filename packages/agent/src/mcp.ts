@@ -251,6 +251,10 @@ export async function runMcpServer(runtime: AgentRuntime, options: McpServerOpti
   await new Promise<void>((resolve) => {
     server.server.onclose = () => resolve();
     process.stdin.once('end', () => resolve());
+    // A client that goes away mid-answer closes our stdout (EPIPE): that ends the session, not a crash.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') resolve();
+    });
   });
-  await server.close();
+  await server.close().catch(() => {});
 }

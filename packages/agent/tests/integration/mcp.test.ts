@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ElevatedPayload } from '@jit-access/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ACCOUNTS_DIR } from '../support/cli.js';
+import { ACCOUNTS_DIR, AGENT_DIR, CLI_COMMAND } from '../support/cli.js';
 import { agentEnv, grant, revoke } from '../support/localGrants.js';
 import { connectMcp, type McpSession } from '../support/mcp.js';
 
@@ -121,4 +121,37 @@ describe('jit-agent mcp against the local environment', () => {
       }
     }
   });
+});
+
+describe('jit-agent mcp when its client goes away', () => {
+  it('ends quietly (exit 0, no stack trace) when the client closes its end of stdout mid-session', async () => {
+    const { spawn } = await import('node:child_process');
+    const [command, ...prefix] = CLI_COMMAND;
+    const env = agentEnv(ctx, { XDG_CONFIG_HOME: dir, JIT_AGENT_JOURNAL: journal });
+    const child = spawn(command, [...prefix, 'mcp', '--config', ACCOUNTS_DIR], {
+      cwd: AGENT_DIR,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(env as Record<string, string>) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const line = (message: unknown) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    line({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'gone', version: '1' } },
+    });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    line({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    line({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    setTimeout(() => child.stdin.end(), 500);
+
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/Unhandled|EPIPE|at .*\.js:\d+/);
+  }, 30_000);
 });
