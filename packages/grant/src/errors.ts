@@ -15,11 +15,17 @@ export const GrantErrorCode = {
   SessionPolicyTooLarge: 'GRANT_SESSION_POLICY_TOO_LARGE',
   /** AssumeRole succeeded but the secret was not written; the credentials were discarded. */
   SecretNotWritten: 'GRANT_SECRET_NOT_WRITTEN',
-  /** An active grant exists for the account and --replace was not given. */
+  /**
+   * An active grant exists for the account and --replace was not given; or another grant was
+   * written after this one's check (a lost race: this grant's session was denied).
+   */
   ActiveGrant: 'GRANT_ACTIVE_GRANT_EXISTS',
   /** The approver declined, or confirmation was needed without a terminal. */
   Cancelled: 'GRANT_CANCELLED',
-  /** Revocation did not complete: see the message for what is and is not in place. */
+  /**
+   * Revocation did not complete: see the message for what is and is not in place. Also a grant
+   * that lost a race and whose own session could not be denied.
+   */
   RevocationIncomplete: 'GRANT_REVOCATION_INCOMPLETE',
 } as const;
 export type GrantErrorCode = (typeof GrantErrorCode)[keyof typeof GrantErrorCode];
@@ -43,6 +49,8 @@ export class GrantError extends JitError {
  * main step failed. They are returned in results, never thrown, and each has its exit code.
  */
 export const GrantWarningCode = {
+  /** --replace: the new grant is in place, but the replaced grant's sessions are not denied. */
+  ReplacedGrantNotRevoked: 'REPLACED_GRANT_NOT_REVOKED',
   /** The previous secret version still carries AWSPREVIOUS: old credentials stay readable. */
   PreviousVersionReadable: 'PREVIOUS_VERSION_READABLE',
   /** The grant's metadata (secret tags) could not be written: `status` cannot show it. */
@@ -90,9 +98,15 @@ export const EXIT_CODE_HELP: readonly (readonly [number, string])[] = [
     'granted/revoked, but the previous secret version is still readable (AWSPREVIOUS)',
   ],
   [EXIT_CODES.notificationFailed, 'granted/revoked, but a notification failed'],
-  [EXIT_CODES.activeGrant, 'an active grant exists for the account (use --replace, or revoke it first)'],
+  [
+    EXIT_CODES.activeGrant,
+    'an active grant exists for the account, or another grant was written first (use --replace, or revoke it first)',
+  ],
   [EXIT_CODES.cancelled, 'cancelled: not confirmed (or no terminal to confirm on and no --yes)'],
-  [EXIT_CODES.revocationIncomplete, 'revocation incomplete: read the message for what is and is not in place'],
+  [
+    EXIT_CODES.revocationIncomplete,
+    'revocation incomplete (revoke, or the grant replaced by --replace): read the message for what is and is not in place',
+  ],
   [
     EXIT_CODES.metadataNotRecorded,
     'granted, but the grant metadata (secret tags) was not recorded: status cannot see it',
@@ -125,15 +139,17 @@ export function exitCodeForError(error: unknown): number {
 }
 
 const WARNING_EXIT: Record<GrantWarningCode, number> = {
+  [GrantWarningCode.ReplacedGrantNotRevoked]: EXIT_CODES.revocationIncomplete,
   [GrantWarningCode.PreviousVersionReadable]: EXIT_CODES.previousVersionReadable,
   [GrantWarningCode.MetadataNotRecorded]: EXIT_CODES.metadataNotRecorded,
   [GrantWarningCode.NotificationFailed]: EXIT_CODES.notificationFailed,
   [GrantWarningCode.SourceIdentityInherited]: EXIT_CODES.ok,
 };
 
-// The most serious warning decides: readable old credentials outrank invisible metadata, which
-// outranks a missed notification.
+// The most serious warning decides: a replaced grant's credentials that still work outrank
+// readable old credentials, which outrank invisible metadata, which outranks a missed notification.
 const WARNING_RANK: readonly GrantWarningCode[] = [
+  GrantWarningCode.ReplacedGrantNotRevoked,
   GrantWarningCode.PreviousVersionReadable,
   GrantWarningCode.MetadataNotRecorded,
   GrantWarningCode.NotificationFailed,

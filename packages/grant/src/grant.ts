@@ -10,16 +10,30 @@ import {
 } from '@jit-access/core';
 import { type ApproverIdentity, identifyApprover } from './aws/approver.js';
 import { type AwsClients, awsErrorInfo, describeAwsError, isAccessDenied } from './aws/clients.js';
-import { describeSecret, META, putSecretString, removePreviousStage, tagSecret } from './aws/secretStore.js';
+import {
+  describeSecret,
+  grantIdOfStages,
+  META,
+  removePreviousStage,
+  tagSecret,
+  writeSecretAfter,
+} from './aws/secretStore.js';
 import { GrantError, GrantErrorCode, type GrantWarning, GrantWarningCode } from './errors.js';
 import type { GrantEvent } from './notify/event.js';
 import { type NotificationOutcome, type NotifyDeps, notifyAll } from './notify/notify.js';
 import { type GrantInput, type GrantPlan, planGrant, sessionPolicyFor, tagValue } from './plan.js';
-import { type GrantMetadata, grantMetadataFromTags, isActive } from './status.js';
+import { type AttachedDeny, denyGrantSessions } from './revoke.js';
+import { activeGrant, type GrantMetadata } from './status.js';
 
 export interface GrantOptions extends GrantInput {
-  /** Replace an active grant for the account. @default false: refuse */
+  /**
+   * Replace an active grant for the account: once the new grant is in place, the replaced one's
+   * sessions are denied on the tier roles (as `revoke --grant <old>` does, secret untouched).
+   * @default false: refuse
+   */
   readonly replace?: boolean | undefined;
+  /** The revoker role's name in the workload account (to deny a replaced or losing grant). @default JitRevoker */
+  readonly revokerRole?: string | undefined;
   /** The agent's request being approved (shown in the summary; its id is the grant id). */
   readonly request?: ElevationRequest | undefined;
 }
@@ -49,6 +63,15 @@ export interface GrantDeps {
   readonly progress?: (step: string) => void;
 }
 
+/** The grant a `--replace` replaced, and the denies that revoke its issued credentials. */
+export interface ReplacedGrant {
+  readonly grantId: string;
+  /** The tier roles that now deny its sessions. */
+  readonly denies: readonly AttachedDeny[];
+  /** True when every tier role denies it; false means its credentials still work (see warnings). */
+  readonly revoked: boolean;
+}
+
 /** The outcome of a grant: everything but the credentials. */
 export interface GrantResult {
   readonly grantId: string;
@@ -72,7 +95,8 @@ export interface GrantResult {
   readonly sessionPolicy: boolean;
   readonly secretName: string;
   readonly secretArn: string;
-  readonly replaced: string | undefined;
+  /** The active grant this one replaced (with --replace), and whether its credentials were revoked. */
+  readonly replaced: ReplacedGrant | undefined;
   readonly previousVersionRemoved: boolean;
   readonly notifications: readonly NotificationOutcome[];
   readonly warnings: readonly GrantWarning[];
@@ -82,7 +106,13 @@ export interface GrantResult {
  * Approves an elevation: validates it against the tier (before any AWS call), asks for
  * confirmation, assumes the tier role as the approver with `jit-<grantId>` as session name and
  * source identity, writes the credentials to the account's secret in the hub, takes AWSPREVIOUS
- * off the old value, records metadata for `status`, and notifies.
+ * off the old value, records metadata for `status`, revokes the grant it replaced (--replace),
+ * and notifies.
+ *
+ * Two approvers granting the same account at once both pass the "no active grant" check. The
+ * write is therefore a compare-and-swap on the secret version that was checked (writeSecretAfter):
+ * the second to write loses, denies its own just-issued session and throws ActiveGrant, so exactly
+ * one grant is in place and no other credentials work.
  *
  * Throws a GrantError when nothing was granted. Returns warnings when the grant is in place but a
  * later step failed.
@@ -109,12 +139,15 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
   progress('checking who you are and the current grant');
   const approver = await identifyApprover(deps.clients);
   const before = await describeSecret(deps.clients, name);
-  const current = grantMetadataFromTags(before.tags);
-  const active = isActive(current, clock()) ? current : undefined;
+  const active = activeGrant(before, clock());
   if (active && !options.replace) {
     throw new GrantError(
       GrantErrorCode.ActiveGrant,
-      `account ${plan.account.name} (${plan.account.id}) has an active grant ${active.grantId ?? '?'} (${active.tier ?? '?'}, by ${active.approver ?? '?'}) until ${active.until}`,
+      `account ${plan.account.name} (${plan.account.id}) has an active grant ${active.grantId ?? '?'} ${
+        active.until === undefined
+          ? '(its metadata is not recorded yet: it was written moments ago, or its tags failed)'
+          : `(${active.tier ?? '?'}, by ${active.approver ?? '?'}) until ${active.until}`
+      }`,
       { suggestion: 'pass --replace to replace it, or revoke it first: jit-grant revoke <account>' },
     );
   }
@@ -154,6 +187,7 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
 
   const expiration = assumed.expiration.toISOString();
   const grantedAt = start.toISOString();
+  let written: boolean;
   // The credentials exist only inside this block; on any failure below they are dropped with it.
   {
     const payload: ElevatedPayload = {
@@ -187,7 +221,9 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
     }
     progress(`writing ${name}`);
     try {
-      await putSecretString(deps.clients, name, text);
+      written = (
+        await writeSecretAfter(deps.clients, name, text, { after: before.currentVersionId, grantId: plan.grantId })
+      ).written;
     } catch (error) {
       const changed = await secretChanged(deps.clients, name, before.currentVersionId);
       throw new GrantError(
@@ -208,6 +244,9 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
         },
       );
     }
+  }
+  if (!written) {
+    throw await lostRace(deps, plan, approver, expiration, options.revokerRole, clock, progress);
   }
 
   let previousVersionRemoved = false;
@@ -245,6 +284,39 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
       message: `the grant is in place, but its metadata was not recorded, so status cannot show it: ${describeAwsError('secretsmanager:TagResource', error)}`,
       suggestion: 'your approver role needs secretsmanager:TagResource on the secret',
     });
+  }
+
+  let replaced: ReplacedGrant | undefined;
+  if (active) {
+    if (active.grantId === undefined) {
+      warnings.push({
+        code: GrantWarningCode.ReplacedGrantNotRevoked,
+        message: `the new grant ${plan.grantId} is in place, but the grant it replaced has no recorded id, so its credentials could not be denied by grant and stay usable until they expire (${active.expiration ?? 'unknown'})`,
+        suggestion: `deny every older session: jit-grant revoke ${plan.account.name} --all-sessions (this stops the new grant too: grant again after it)`,
+      });
+    } else {
+      progress(`revoking the replaced grant ${active.grantId}`);
+      const outcome = await denyGrantSessions(
+        deps,
+        plan.account,
+        approver,
+        active.grantId,
+        clock(),
+        options.revokerRole,
+      );
+      replaced = { grantId: active.grantId, denies: outcome.denies, revoked: outcome.failures.length === 0 };
+      if (outcome.failures.length > 0) {
+        warnings.push({
+          code: GrantWarningCode.ReplacedGrantNotRevoked,
+          message: `the new grant ${plan.grantId} is in place, but the replaced grant ${active.grantId} is NOT revoked: its credentials stay usable${
+            active.expiration === undefined ? '' : ` until ${active.expiration}`
+          }; the deny failed: ${outcome.failures.join('; ')}${
+            outcome.denies.length > 0 ? `. Denied on: ${outcome.denies.map((d) => d.roleArn).join(', ')}` : ''
+          }`,
+          suggestion: `fix the cause, then run: jit-grant revoke ${plan.account.name} --grant ${active.grantId} (it leaves the secret, which holds ${plan.grantId}, in place)`,
+        });
+      }
+    }
   }
 
   const event: GrantEvent = {
@@ -296,7 +368,7 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
     sessionPolicy: plan.sessionPolicyReason !== undefined,
     secretName: name,
     secretArn: before.arn,
-    replaced: active?.grantId,
+    replaced,
     previousVersionRemoved,
     notifications,
     warnings,
@@ -313,6 +385,58 @@ async function secretChanged(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Another write created the successor of the version this grant checked: this grant's payload was
+ * never written. Its session is denied anyway (by source identity and session name, like
+ * `revoke --grant`), and the error says who won. Two approvals of the same request share the
+ * grant id and so the source identity: then nothing is denied, which would revoke the other too.
+ */
+async function lostRace(
+  deps: GrantDeps,
+  plan: GrantPlan,
+  approver: ApproverIdentity,
+  expiration: string,
+  revokerRole: string | undefined,
+  clock: () => Date,
+  progress: (step: string) => void,
+): Promise<GrantError> {
+  const name = secretName(plan.account.id);
+  let winner: string | undefined;
+  try {
+    winner = grantIdOfStages((await describeSecret(deps.clients, name)).currentStages);
+  } catch {
+    winner = undefined;
+  }
+  if (winner === plan.grantId) {
+    return new GrantError(
+      GrantErrorCode.RequestRefused,
+      `grant ${plan.grantId} was approved by someone else at the same time and is in place in ${name}: a request is approved once. Nothing was written here; the credentials issued here were discarded (never shown; they expire at ${expiration})`,
+      { field: '--request', suggestion: `see jit-grant status ${plan.account.name}` },
+    );
+  }
+  const who = winner === undefined ? 'another write (a revocation, or a grant by other means)' : `grant ${winner}`;
+  progress(`denying this grant's session ${plan.sessionName}`);
+  const outcome = await denyGrantSessions(deps, plan.account, approver, plan.grantId, clock(), revokerRole);
+  if (outcome.failures.length > 0) {
+    return new GrantError(
+      GrantErrorCode.RevocationIncomplete,
+      `${who} was written to ${name} after this grant checked it, so grant ${plan.grantId} was not written (the agent cannot get its credentials). But its session ${plan.sessionName} could NOT be denied, so its credentials (never shown or stored) stay valid until ${expiration}; the deny failed: ${outcome.failures.join('; ')}`,
+      {
+        suggestion: `run: jit-grant revoke ${plan.account.name} --grant ${plan.grantId}${
+          winner === undefined ? '' : ` (it leaves the secret, which holds grant ${winner}, in place)`
+        }`,
+      },
+    );
+  }
+  return new GrantError(
+    GrantErrorCode.ActiveGrant,
+    `${who} was written to ${name} after this grant checked it: grant ${plan.grantId} was not written, and its just-issued session ${plan.sessionName} is denied (${outcome.policyName} on ${outcome.denies.map((d) => d.roleArn).join(', ')})`,
+    {
+      suggestion: `see jit-grant status ${plan.account.name}; pass --replace to replace the grant in place, or revoke it first`,
+    },
+  );
 }
 
 interface AssumedRole {

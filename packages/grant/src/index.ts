@@ -26,7 +26,14 @@ export {
   type GrantWarning,
   GrantWarningCode,
 } from './errors.js';
-export { type GrantDeps, type GrantOptions, type GrantResult, type GrantSummary, grant } from './grant.js';
+export {
+  type GrantDeps,
+  type GrantOptions,
+  type GrantResult,
+  type GrantSummary,
+  grant,
+  type ReplacedGrant,
+} from './grant.js';
 export { eventSummary, type GrantEvent } from './notify/event.js';
 export {
   describeTarget,
@@ -41,6 +48,8 @@ export { grantOptionsForRequest, readElevationRequest } from './request.js';
 export {
   type AttachedDeny,
   clearRevocations,
+  type DenyOutcome,
+  denyGrantSessions,
   listRevocations,
   type RevocationDeny,
   type RevocationListing,
@@ -54,8 +63,10 @@ export {
 export {
   type AccountState,
   type AccountStatus,
+  activeGrant,
   type GrantMetadata,
   grantMetadataFromTags,
   grantStatus,
+  heldGrant,
   isActive,
 } from './status.js';

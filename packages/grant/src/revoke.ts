@@ -19,12 +19,12 @@ import {
 } from '@jit-access/core';
 import { type ApproverIdentity, identifyApprover } from './aws/approver.js';
 import { type AwsClients, type AwsCredentials, describeAwsError, isNotFound } from './aws/clients.js';
-import { describeSecret, META, putSecretString, removePreviousStage, tagSecret } from './aws/secretStore.js';
+import { describeSecret, META, removePreviousStage, tagSecret, writeSecretAfter } from './aws/secretStore.js';
 import { GrantError, GrantErrorCode, type GrantWarning, GrantWarningCode } from './errors.js';
 import type { GrantEvent } from './notify/event.js';
 import { type NotificationOutcome, type NotifyDeps, notifyAll } from './notify/notify.js';
 import { tagValue } from './plan.js';
-import { grantMetadataFromTags } from './status.js';
+import { grantMetadataFromTags, heldGrant } from './status.js';
 
 /** Sessions on a role can last at most this long when the role says nothing else (IAM's maximum). */
 const MAX_SESSION_SECONDS = 43_200;
@@ -62,6 +62,12 @@ export interface RevokeResult {
   readonly revokedAt: string;
   readonly approver: string;
   readonly secretName: string;
+  /**
+   * The grant the secret holds when it is not the one revoked (a grant that replaced it): the
+   * secret and its metadata were left to it. undefined: the placeholder was put back.
+   */
+  readonly leftInPlace: string | undefined;
+  /** AWSPREVIOUS was taken off the revoked value (false when the secret was left in place). */
   readonly previousVersionRemoved: boolean;
   readonly denies: readonly AttachedDeny[];
   readonly notifications: readonly NotificationOutcome[];
@@ -111,11 +117,96 @@ function tierRoleArns(config: JitConfig, account: WorkloadAccount): { roleName: 
   });
 }
 
+/** What attaching one deny to an account's tier roles achieved. */
+export interface DenyOutcome {
+  readonly policyName: string;
+  /** The roles that now carry the deny. */
+  readonly denies: readonly AttachedDeny[];
+  /** One line per role (or for the revoker role) where it could not be attached, with why. */
+  readonly failures: readonly string[];
+}
+
+/**
+ * Attaches `document` as the inline policy `policyName` to every tier role of the account, acting
+ * as the revoker role there. Never throws for AWS refusals: the caller decides what an incomplete
+ * revocation means, from `failures`.
+ */
+async function attachDeny(
+  deps: { readonly config: JitConfig; readonly clients: AwsClients },
+  account: WorkloadAccount,
+  approver: ApproverIdentity,
+  revokerRole: string | undefined,
+  policyName: string,
+  document: PolicyDocument,
+): Promise<DenyOutcome> {
+  const denies: AttachedDeny[] = [];
+  const failures: string[] = [];
+  try {
+    const iam = await revokerIam(deps.clients, account, approver, revokerRole);
+    const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
+    try {
+      for (const role of tierRoleArns(deps.config, account)) {
+        try {
+          await iam.send(
+            new PutRolePolicyCommand({
+              RoleName: role.roleName,
+              PolicyName: policyName,
+              PolicyDocument: JSON.stringify(document),
+            }),
+          );
+          denies.push({ roleArn: role.arn, policyName });
+        } catch (error) {
+          const full = /LimitExceeded/.test(String((error as Error).name));
+          failures.push(
+            `${role.arn}: ${describeAwsError('iam:PutRolePolicy', error)}${full ? ' (the role is full of old revocation denies: run jit-grant revoke --clear)' : ''}`,
+          );
+        }
+      }
+    } finally {
+      iam.destroy();
+    }
+  } catch (error) {
+    failures.push(error instanceof GrantError ? error.message : String(error));
+  }
+  return { policyName, denies, failures };
+}
+
+/**
+ * Denies one grant's sessions on the account's tier roles (`JitRevoke-<grantId>-<time>`, by source
+ * identity and by session name), without touching the secret: for `grant --replace` (the replaced
+ * grant) and for a grant that lost a race (its own session).
+ */
+export async function denyGrantSessions(
+  deps: { readonly config: JitConfig; readonly clients: AwsClients },
+  account: WorkloadAccount,
+  approver: ApproverIdentity,
+  grantId: string,
+  at: Date,
+  revokerRole?: string | undefined,
+): Promise<DenyOutcome> {
+  return attachDeny(
+    deps,
+    account,
+    approver,
+    revokerRole,
+    revokeGrantPolicyName(grantId, at),
+    revokeGrantDocument(grantId),
+  );
+}
+
+/** Attempts at the placeholder's compare-and-swap before giving up on a secret that keeps changing. */
+const PLACEHOLDER_ATTEMPTS = 3;
+
 /**
  * Revokes: the placeholder goes back into the secret (AWSPREVIOUS removed), then a deny is
  * attached to the account's tier roles, for one grant or for every session issued before now.
  * Emptying the secret alone revokes nothing: credentials already read keep working until the
  * deny is in place, and the result says which denies are.
+ *
+ * Revoking one grant while the secret holds another (a grant that replaced it) denies the named
+ * grant only and leaves the secret, and its metadata, to the grant it holds (`leftInPlace`). The
+ * placeholder is written with a compare-and-swap on the version that was checked, so a grant that
+ * lands meanwhile is seen, and left in place, rather than overwritten.
  */
 export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<RevokeResult> {
   const clock = deps.now ?? (() => new Date());
@@ -144,7 +235,7 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
   const before = await describeSecret(deps.clients, name);
   const meta = grantMetadataFromTags(before.tags);
   const allSessions = options.allSessions === true;
-  const grantId = allSessions ? undefined : (options.grantId ?? meta?.grantId);
+  const grantId = allSessions ? undefined : (options.grantId ?? heldGrant(before)?.grantId ?? meta?.grantId);
   if (!allSessions && grantId === undefined) {
     throw new GrantError(
       GrantErrorCode.InvalidInput,
@@ -154,18 +245,36 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
   }
 
   const revokedAt = clock();
-  progress(`writing the placeholder into ${name}`);
+  const placeholder = placeholderSecretString({
+    revokedAt,
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(grantId === undefined ? {} : { grantId }),
+  });
+  let leftInPlace: string | undefined;
   try {
-    await putSecretString(
-      deps.clients,
-      name,
-      placeholderSecretString({
-        revokedAt,
-        ...(options.reason === undefined ? {} : { reason: options.reason }),
-        ...(grantId === undefined ? {} : { grantId }),
-      }),
-    );
+    let info = before;
+    for (let attempt = 1; ; attempt++) {
+      // With --all-sessions everything issued before now is denied: the placeholder goes in
+      // whatever the secret holds.
+      const holder = allSessions ? undefined : heldGrant(info)?.grantId;
+      if (holder !== undefined && holder !== grantId) {
+        leftInPlace = holder;
+        break;
+      }
+      progress(`writing the placeholder into ${name}`);
+      const write = await writeSecretAfter(deps.clients, name, placeholder, { after: info.currentVersionId });
+      if (write.written) break;
+      if (attempt === PLACEHOLDER_ATTEMPTS) {
+        throw new GrantError(
+          GrantErrorCode.AwsRefused,
+          `${name} changed under every one of ${PLACEHOLDER_ATTEMPTS} attempts to put the placeholder back: nothing was revoked`,
+          { suggestion: 'see who else is writing it (jit-grant status), then run the same revoke again' },
+        );
+      }
+      info = await describeSecret(deps.clients, name);
+    }
   } catch (error) {
+    if (error instanceof GrantError) throw error;
     throw new GrantError(
       GrantErrorCode.AwsRefused,
       `${describeAwsError(`secretsmanager:PutSecretValue ${name}`, error)}: nothing was revoked`,
@@ -175,65 +284,45 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
 
   const warnings: GrantWarning[] = [];
   let previousVersionRemoved = false;
-  try {
-    await removePreviousStage(deps.clients, name);
-    previousVersionRemoved = true;
-  } catch (error) {
-    warnings.push({
-      code: GrantWarningCode.PreviousVersionReadable,
-      message: `the placeholder is in place, but the revoked credentials are still readable as AWSPREVIOUS: ${describeAwsError('secretsmanager:UpdateSecretVersionStage', error)}`,
-      suggestion: `remove it: aws secretsmanager update-secret-version-stage --secret-id ${name} --version-stage AWSPREVIOUS --remove-from-version-id <id>`,
-    });
-  }
-  try {
-    await tagSecret(deps.clients, name, {
-      [META.state]: 'revoked',
-      [META.revokedAt]: revokedAt.toISOString(),
-      [META.revokedBy]: tagValue(approver.arn),
-      [META.previous]: previousVersionRemoved ? 'removed' : 'readable',
-    });
-  } catch (error) {
-    warnings.push({
-      code: GrantWarningCode.MetadataNotRecorded,
-      message: `the revocation's metadata was not recorded, so status may still show the grant: ${describeAwsError('secretsmanager:TagResource', error)}`,
-    });
+  if (leftInPlace === undefined) {
+    try {
+      await removePreviousStage(deps.clients, name);
+      previousVersionRemoved = true;
+    } catch (error) {
+      warnings.push({
+        code: GrantWarningCode.PreviousVersionReadable,
+        message: `the placeholder is in place, but the revoked credentials are still readable as AWSPREVIOUS: ${describeAwsError('secretsmanager:UpdateSecretVersionStage', error)}`,
+        suggestion: `remove it: aws secretsmanager update-secret-version-stage --secret-id ${name} --version-stage AWSPREVIOUS --remove-from-version-id <id>`,
+      });
+    }
+    try {
+      await tagSecret(deps.clients, name, {
+        [META.state]: 'revoked',
+        [META.revokedAt]: revokedAt.toISOString(),
+        [META.revokedBy]: tagValue(approver.arn),
+        [META.previous]: previousVersionRemoved ? 'removed' : 'readable',
+      });
+    } catch (error) {
+      warnings.push({
+        code: GrantWarningCode.MetadataNotRecorded,
+        message: `the revocation's metadata was not recorded, so status may still show the grant: ${describeAwsError('secretsmanager:TagResource', error)}`,
+      });
+    }
   }
 
-  const roles = tierRoleArns(deps.config, account);
   const policyName = grantId === undefined ? revokeAllPolicyName(revokedAt) : revokeGrantPolicyName(grantId, revokedAt);
   const document = grantId === undefined ? revokeAllSessionsPolicy(revokedAt) : revokeGrantDocument(grantId);
-  const denies: AttachedDeny[] = [];
-  const failures: string[] = [];
   progress(`attaching ${policyName} to the tier roles in ${account.id}`);
-  try {
-    const iam = await revokerIam(deps.clients, account, approver, options.revokerRole);
-    const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
-    for (const role of roles) {
-      try {
-        await iam.send(
-          new PutRolePolicyCommand({
-            RoleName: role.roleName,
-            PolicyName: policyName,
-            PolicyDocument: JSON.stringify(document),
-          }),
-        );
-        denies.push({ roleArn: role.arn, policyName });
-      } catch (error) {
-        const full = /LimitExceeded/.test(String((error as Error).name));
-        failures.push(
-          `${role.arn}: ${describeAwsError('iam:PutRolePolicy', error)}${full ? ' (the role is full of old revocation denies: run jit-grant revoke --clear)' : ''}`,
-        );
-      }
-    }
-    iam.destroy();
-  } catch (error) {
-    failures.push(error instanceof GrantError ? error.message : String(error));
-  }
+  const { denies, failures } = await attachDeny(deps, account, approver, options.revokerRole, policyName, document);
   if (failures.length > 0) {
     const target = grantId === undefined ? 'sessions issued before now' : `grant ${grantId}`;
+    const secretState =
+      leftInPlace === undefined
+        ? `the placeholder is back in ${name}, so no new reads get credentials`
+        : `${name} holds grant ${leftInPlace}, left in place`;
     throw new GrantError(
       GrantErrorCode.RevocationIncomplete,
-      `the placeholder is back in ${name}, so no new reads get credentials, but credentials already issued for ${target} are NOT revoked on: ${failures.join('; ')}${
+      `${secretState}, but credentials already issued for ${target} are NOT revoked on: ${failures.join('; ')}${
         denies.length > 0 ? `. Denies in place: ${denies.map((d) => d.roleArn).join(', ')}` : ''
       }`,
       { suggestion: `fix the cause and run the same revoke again (it is safe to repeat)` },
@@ -250,7 +339,7 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
     approver: approver.arn,
     at: revokedAt.toISOString(),
     ...(options.reason === undefined ? {} : { reason: options.reason }),
-    ...(meta?.tier === undefined ? {} : { tier: meta.tier }),
+    ...(meta?.tier === undefined || leftInPlace !== undefined ? {} : { tier: meta.tier }),
     allSessions,
   };
   const notifications = await notifyAll(deps.notifications ?? deps.config.notifications, event, {
@@ -272,6 +361,7 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
     revokedAt: revokedAt.toISOString(),
     approver: approver.arn,
     secretName: name,
+    leftInPlace,
     previousVersionRemoved,
     denies,
     notifications,

@@ -1,6 +1,6 @@
 import { findAccount, type JitConfig, secretName } from '@jit-access/core';
 import type { AwsClients } from './aws/clients.js';
-import { describeSecret, META } from './aws/secretStore.js';
+import { describeSecret, grantIdOfStages, META, type SecretInfo } from './aws/secretStore.js';
 import { GrantError, GrantErrorCode } from './errors.js';
 
 /** A grant as its secret's tags describe it: metadata only, never the credentials. */
@@ -47,6 +47,45 @@ export function isActive(meta: GrantMetadata | undefined, now: Date): meta is Gr
   if (meta?.state !== 'active' || meta.until === undefined) return false;
   const until = Date.parse(meta.until);
   return Number.isFinite(until) && until > now.getTime();
+}
+
+/**
+ * The grant whose payload the secret's current value holds, told from its metadata alone (the
+ * approver never reads the value). A payload written by jit-grant carries the label
+ * `jit-grant-<grantId>`, written with the value itself. The tags are written just after it: tags
+ * describing another grant lag behind (or failed), and the grant is then returned as active with
+ * an unknown window, so that a check refuses or replaces it rather than overwrite it unseen. A
+ * value without the label (a placeholder, or a grant by an older jit-grant) is known by its tags
+ * only. undefined: the placeholder, or no grant.
+ */
+export function heldGrant(info: Pick<SecretInfo, 'currentStages' | 'tags'>): GrantMetadata | undefined {
+  const meta = grantMetadataFromTags(info.tags);
+  const labelled = grantIdOfStages(info.currentStages);
+  if (labelled === undefined) return meta?.state === 'active' ? meta : undefined;
+  if (meta?.grantId === labelled) return meta;
+  return {
+    state: 'active',
+    grantId: labelled,
+    tier: undefined,
+    approver: undefined,
+    reason: undefined,
+    grantedAt: undefined,
+    until: undefined,
+    expiration: undefined,
+    correlation: undefined,
+    revokedAt: undefined,
+  };
+}
+
+/**
+ * The grant in force in the secret now: held, active by its metadata, and within its window (or
+ * with a window not recorded yet: see heldGrant). undefined when a new grant may go in.
+ */
+export function activeGrant(info: Pick<SecretInfo, 'currentStages' | 'tags'>, now: Date): GrantMetadata | undefined {
+  const held = heldGrant(info);
+  if (held === undefined) return undefined;
+  if (held.state === 'active' && held.until === undefined && held.grantId !== undefined) return held;
+  return isActive(held, now) ? held : undefined;
 }
 
 export type AccountState = 'active' | 'expired' | 'revoked' | 'none';

@@ -39,6 +39,9 @@ Usage:
   jit-grant grant <account> --tier <tier> [--minutes N] --reason "<text>" [--scope <arn>]... [--replace] [--yes]
   jit-grant grant [<account>] --request <file|-> [--scope <arn>]... [--replace] [--yes]
 
+Two approvers granting one account at once: the write is a compare-and-swap on the secret version
+that was checked, so exactly one grant goes in; the other denies its own session and exits 9.
+
   <account>          workload account name or id from accounts/workloads/
   --tier <tier>      a tier allowed for the account (accounts/tiers.yaml)
   --minutes <N>      the window; within the tier's min..max (default: the tier's default).
@@ -47,7 +50,13 @@ Usage:
   --scope <arn>      narrow the session to these resource ARNs (repeatable; a session policy)
   --request <file>   an agent's request (from jit-agent request); "-" reads stdin. Its id becomes
                      the grant id; it cannot be combined with --tier, --minutes or --reason
-  --replace          replace an active grant for the account (default: refuse)
+  --replace          replace an active grant for the account (default: refuse). Once the new grant
+                     is in place, the replaced grant's sessions are denied on the tier roles, as
+                     "revoke --grant <old>" does; if that fails the new grant stays and the exit
+                     code is 11, naming the grant that still works
+  --revoker-role <name>
+                     the role assumed in the workload account to deny a replaced grant, or this
+                     grant's own session when it loses a race (default JitRevoker)
   -y, --yes          do not ask for confirmation (needed when stdin is not a terminal)
 
 Examples:
@@ -71,6 +80,9 @@ Puts the placeholder back into the account's secret (and removes AWSPREVIOUS), t
 deny to the account's tier roles: for one grant (its source identity jit-<id>, default: the grant
 recorded on the secret) or, with --all-sessions, for every session issued before now
 (aws:TokenIssueTime). Emptying the secret alone does not revoke issued credentials; the deny does.
+When the secret holds another grant than the one named with --grant (one that replaced it), only
+the named grant is denied: the secret and the grant it holds are left in place, and the output
+says so.
 
   --grant <id>          the grant to revoke (default: the account's recorded grant)
   --all-sessions        deny every session of the account's tier roles issued before now

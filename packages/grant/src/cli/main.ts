@@ -70,6 +70,7 @@ const GRANT_OPTIONS = {
   scope: { type: 'string', multiple: true },
   request: { type: 'string' },
   replace: { type: 'boolean' },
+  'revoker-role': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
 } as const;
 
@@ -293,7 +294,10 @@ async function grantCommand(args: readonly string[], io: CliIo): Promise<number>
         'account',
       );
     }
-    options = grantOptionsForRequest(request, { scope: values.scope, replace: values.replace });
+    options = {
+      ...grantOptionsForRequest(request, { scope: values.scope, replace: values.replace }),
+      revokerRole: values['revoker-role'],
+    };
   } else {
     if (account === undefined)
       throw usage('account: missing; usage: jit-grant grant <account> --tier <tier> ...', 'account');
@@ -312,6 +316,7 @@ async function grantCommand(args: readonly string[], io: CliIo): Promise<number>
       reason: values.reason,
       scope: values.scope,
       replace: values.replace,
+      revokerRole: values['revoker-role'],
     };
   }
   const ctx = await context(values, io);

@@ -52,7 +52,7 @@ export function renderSummary(summary: GrantSummary, now: Date): string {
   if (summary.replacing) {
     rows.push([
       'Replaces',
-      `active grant ${summary.replacing.grantId ?? '?'} (${summary.replacing.tier ?? '?'}) until ${summary.replacing.until ?? '?'}`,
+      `active grant ${summary.replacing.grantId ?? '?'} (${summary.replacing.tier ?? '?'}) until ${summary.replacing.until ?? '?'}; its sessions will be denied`,
     ]);
   }
   const head = summary.request
@@ -90,7 +90,15 @@ export function renderGrant(result: GrantResult, now: Date, s: Style): string {
     ['Reason', result.reason],
   ];
   if (result.scope.length > 0) rows.push(['Scope', result.scope.join(', ')]);
-  if (result.replaced) rows.push(['Replaced', result.replaced]);
+  if (result.replaced) {
+    const r = result.replaced;
+    rows.push([
+      'Replaced',
+      r.revoked
+        ? `grant ${r.grantId}, revoked: ${r.denies[0]?.policyName ?? 'deny'} on ${r.denies.map((d) => d.roleArn).join(', ')}`
+        : `grant ${r.grantId}, NOT revoked: its credentials still work (see the warning)`,
+    ]);
+  }
   for (const n of result.notifications) {
     rows.push(['Notified', `${n.target}: ${n.ok ? 'ok' : `FAILED (${n.error ?? 'error'})`}`]);
   }
@@ -115,7 +123,9 @@ export function renderRevoke(result: RevokeResult, s: Style): string {
     ],
     [
       'Secret',
-      `${result.secretName}: placeholder${result.previousVersionRemoved ? ', previous version no longer readable' : ''}`,
+      result.leftInPlace === undefined
+        ? `${result.secretName}: placeholder${result.previousVersionRemoved ? ', previous version no longer readable' : ''}`
+        : `${result.secretName}: the secret holds grant ${result.leftInPlace}, left in place`,
     ],
   ];
   for (const d of result.denies) rows.push(['Deny', `${d.policyName} on ${d.roleArn}`]);

@@ -228,7 +228,7 @@ describe('grant through the local environment', () => {
       '--json',
     ]);
     expect(third.code).toBe(0);
-    expect(JSON.parse(third.out).replaced).toBe(JSON.parse(first.out).grantId);
+    expect(JSON.parse(third.out).replaced).toMatchObject({ grantId: JSON.parse(first.out).grantId, revoked: true });
   });
 
   it('revokes: placeholder back, AWSPREVIOUS gone, deny by source identity on the tier roles, status revoked', async () => {

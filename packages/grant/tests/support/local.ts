@@ -275,3 +275,58 @@ export const GRANT_ACTIONS = [
   'kms:GenerateDataKey',
   'sns:Publish',
 ] as const;
+
+/**
+ * `ec2:DescribeInstances` with some credentials, through the AWS CLI (the workspace has no EC2
+ * SDK client): the tier call moto enforces (tools/local-aws README). The credentials go to the
+ * child's environment only; the answer is reduced to ok or the error's code.
+ */
+export async function describeInstancesAs(
+  ctx: LocalAwsTestContext,
+  credentials: Creds,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const { spawn } = await import('node:child_process');
+  const none = path.join(ctx.stateDir, 'no-such-aws-file');
+  const child = spawn('aws', ['ec2', 'describe-instances', '--output', 'json'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: ctx.stateDir,
+      AWS_CONFIG_FILE: none,
+      AWS_SHARED_CREDENTIALS_FILE: none,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken === undefined ? {} : { AWS_SESSION_TOKEN: credentials.sessionToken }),
+      AWS_ENDPOINT_URL: ctx.endpoint,
+      AWS_DEFAULT_REGION: ctx.region,
+    },
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdout.resume();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code === 0) return { ok: true };
+  return { ok: false, error: /\(([A-Za-z.]+)\)/.exec(stderr)?.[1] ?? `exit ${code}` };
+}
+
+/** Removes every revocation deny (JitRevoke*) from the given roles: a clean slate for moto. */
+export async function clearRevocationDenies(
+  ctx: LocalAwsTestContext,
+  accountId: string,
+  roleNames: readonly string[],
+): Promise<void> {
+  for (const role of roleNames) {
+    for (const name of Object.keys(await roleInlinePolicies(ctx, accountId, role))) {
+      if (name.startsWith('JitRevoke')) await deleteRolePolicy(ctx, accountId, role, name);
+    }
+  }
+}
+
+/** The credentials in an STS AssumeRole answer (query protocol XML). */
+export function assumeRoleCredentials(xml: string): Creds | undefined {
+  const field = (name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1];
+  const accessKeyId = field('AccessKeyId');
+  const secretAccessKey = field('SecretAccessKey');
+  const sessionToken = field('SessionToken');
+  if (!accessKeyId || !secretAccessKey || !sessionToken) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken };
+}

@@ -11,12 +11,18 @@ export interface SeenRequest {
 
 export type Intercept = (seen: SeenRequest, res: ServerResponse) => boolean | 'hang';
 
+/** Told each forwarded exchange whose request `keep` selected, with the answer's status and body. */
+export interface ProxyOptions {
+  readonly keep?: (seen: SeenRequest) => boolean;
+  readonly answered?: (seen: SeenRequest, status: number, body: string) => void;
+}
+
 /**
  * A loopback proxy in front of the local environment's edge. It records every request and lets a
  * test answer some of them itself (to inject throttling, a hang, or an STS refusal moto cannot
  * produce); everything else reaches the edge unchanged, Host header included (SigV4 signs it).
  */
-export async function startProxy(target: string, intercept: Intercept = () => false) {
+export async function startProxy(target: string, intercept: Intercept = () => false, options: ProxyOptions = {}) {
   const seen: SeenRequest[] = [];
   const upstream = new URL(target);
   const hanging = new Set<ServerResponse>();
@@ -50,6 +56,13 @@ export async function startProxy(target: string, intercept: Intercept = () => fa
         },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
+          if (options.keep?.(entry) && options.answered) {
+            const parts: Buffer[] = [];
+            answer.on('data', (c: Buffer) => parts.push(c));
+            answer.on('end', () =>
+              options.answered?.(entry, answer.statusCode ?? 0, Buffer.concat(parts).toString('utf8')),
+            );
+          }
           answer.pipe(res);
         },
       );
