@@ -226,6 +226,9 @@ export async function runWalkthroughs(
     verbatimSymlinks: true,
     filter: (source) => !NOT_COPIED.has(path.basename(source)) && path.basename(source) !== 'node_modules',
   });
+  // The shared material beside the repository (the article's scripts, fixtures), where the tools expect it.
+  const shared = path.resolve(repoRoot, '..', 'shared');
+  if (await exists(shared)) await symlink(shared, path.join(sandbox, 'shared'));
   // Dependencies are shared with the repository; the workspace's own packages (relative links) and
   // `.bin` are copied as links, so they point into the copy and bundlers see one tree.
   const modules = path.join(work, 'node_modules');
@@ -298,6 +301,16 @@ export async function runWalkthroughs(
   }
   await rm(sandbox, { recursive: true, force: true });
   return { file, exitCode, output: Buffer.concat(chunks).toString('utf8'), seconds, secrets };
+}
+
+async function exists(p: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function killGroup(pid: number | undefined): void {
