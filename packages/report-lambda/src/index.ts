@@ -15,8 +15,14 @@ export { ReportLambdaError, ReportLambdaErrorCode } from './errors.js';
 export {
   type CheckIntegrityOptions,
   checkIntegrity,
+  type DeliveryCheck,
+  type DeliveryStatus,
+  type ExpectedDeliveries,
   type IntegrityStatus,
   type IntegritySummary,
+  type SilentStretch,
+  silenceThresholdMs,
+  silentStretchesOf,
   type TrailCheck,
 } from './integrity.js';
 export { dependenciesFromEnvironment, type HandlerResult, handler } from './lambda.js';

@@ -22,12 +22,20 @@ import { REPORT_ENV } from './settings.js';
 
 const EXIT = { ok: 0, unexpected: 1, usage: 2, notRunning: 3, sendFailed: 4 } as const;
 const HOUR = 3_600_000;
+/**
+ * The local edge's CloudTrail delivers log files and a digest per account every 60 s (tools/local-aws,
+ * `cadenceMs` default) and writes them at once: the local digest period and delivery lag.
+ */
+const LOCAL_DIGEST_PERIOD_MINUTES = 1;
+const LOCAL_DELIVERY_LAG_MINUTES = 1;
 
 export const LOCAL_HELP = `Usage: npm run report:local -- [options]
 
 Runs the auditors' report function once, in this process, against the local AWS environment
 (start it with: npm run local -- up). It reads the trail logs the edge delivered, verifies their
-digests, sends the e-mails through moto's SES, and writes each e-mail as .html, .txt and .eml.
+digests, checks that every account of accounts/ kept delivering a digest each minute (the edge's
+cadence) since the environment started, sends the e-mails through moto's SES, and writes each
+e-mail as .html, .txt and .eml.
 
 Options:
   --since <time>        start of the window (ISO 8601; default: 6 hours ago)
@@ -49,6 +57,8 @@ Exit codes: 0 done, 1 unexpected error, 2 bad usage or settings, 3 local environ
 4 an e-mail could not be sent.`;
 
 interface LocalState {
+  readonly startedAt?: string;
+  readonly readyAt?: string;
   readonly endpoint: string;
   readonly region: string;
   readonly motoEndpoint: string;
@@ -56,13 +66,27 @@ interface LocalState {
   readonly credentialsFile: string;
   readonly accounts: {
     readonly adminRoleName: string;
+    readonly hub?: { readonly id: string; readonly name: string };
     readonly logArchive: {
       readonly id: string;
       readonly name: string;
       readonly bucket: string;
       readonly sesIdentities: readonly string[];
     };
+    readonly management?: { readonly id: string; readonly name: string };
+    readonly workloads?: readonly { readonly id: string; readonly name: string }[];
   };
+}
+
+/** Every account of the local configuration: the edge's CloudTrail gives each of them a trail. */
+function localAccounts(accounts: LocalState['accounts']): { id: string; name: string }[] {
+  const all = [
+    ...(accounts.hub === undefined ? [] : [accounts.hub]),
+    accounts.logArchive,
+    ...(accounts.management === undefined ? [] : [accounts.management]),
+    ...(accounts.workloads ?? []),
+  ];
+  return [...new Map(all.map((a) => [a.id, { id: a.id, name: a.name }])).values()];
 }
 
 function notRunning(message: string): ReportLambdaError {
@@ -110,6 +134,7 @@ function render(result: RunResult, files: readonly string[]): string {
     `Read ${result.input.records} records in ${result.input.files} log files (${result.input.relevantRecords} relevant), ${result.input.findings} findings`,
     `${result.integrity.headline} — ${result.integrity.detail}`,
     ...result.integrity.problems.map((p) => `  ${p.replace(/\t/g, '  ')}`),
+    `Expected deliveries: ${result.integrity.deliveries.summary}`,
   ];
   if (result.failure !== undefined) lines.push(`Failed: ${result.failure}`);
   lines.push(result.sessions.length === 0 ? 'Sessions: none in the window' : 'Sessions:');
@@ -153,6 +178,9 @@ export async function main(
     const now = Date.now();
     const sender =
       state.accounts.logArchive.sesIdentities.find((identity) => identity.includes('@')) ?? 'jit-reports@example.com';
+    const accounts = localAccounts(state.accounts);
+    const started = [state.readyAt, state.startedAt].map((t) => (t === undefined ? Number.NaN : Date.parse(t)));
+    const startedAt = started.find((t) => Number.isFinite(t));
     // The function's standard environment, pointing at the edge with the log archive's local admin profile.
     Object.assign(process.env, {
       AWS_REGION: state.region,
@@ -164,11 +192,20 @@ export async function main(
       [REPORT_ENV.bucket]: state.accounts.logArchive.bucket,
       [REPORT_ENV.sender]: sender,
       [REPORT_ENV.recipients]: values.recipients ?? 'auditors@example.com',
+      [REPORT_ENV.expectedAccounts]: accounts.map((a) => a.id).join(','),
+      [REPORT_ENV.accountNames]: accounts.map((a) => `${a.id}=${a.name}`).join(','),
+      [REPORT_ENV.digestPeriodMinutes]: String(LOCAL_DIGEST_PERIOD_MINUTES),
+      [REPORT_ENV.deliveryLagMinutes]: String(LOCAL_DELIVERY_LAG_MINUTES),
     });
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
     delete process.env.AWS_SESSION_TOKEN;
-    const deps = { ...dependenciesFromEnvironment(process.env), includeContent: true };
+    const deps = {
+      ...dependenciesFromEnvironment(process.env),
+      includeContent: true,
+      // moto starts empty: the local trails deliver from the environment's start, not before.
+      ...(startedAt === undefined ? {} : { expectDigestsFrom: new Date(startedAt) }),
+    };
     const event = {
       since: values.since ?? new Date(now - 6 * HOUR).toISOString(),
       until: values.until ?? new Date(now + HOUR).toISOString(),

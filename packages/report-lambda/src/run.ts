@@ -19,7 +19,7 @@ import {
 } from './email/compose.js';
 import type { Mailer } from './email/send.js';
 import { messageOf } from './errors.js';
-import { checkIntegrity, type IntegritySummary } from './integrity.js';
+import { checkIntegrity, type ExpectedDeliveries, type IntegritySummary } from './integrity.js';
 import { type Claim, DeliveryLedger } from './ledger.js';
 import { readWindow, type WindowRead } from './records/readWindow.js';
 import type { ReportSettings } from './settings.js';
@@ -37,6 +37,11 @@ export interface ReportDependencies {
   readonly includeContent?: boolean;
   /** Log files streamed at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * No digests are expected before this time: silence before it is not reported. The local runner passes
+   * the local environment's start (it has no trail before). @default no limit
+   */
+  readonly expectDigestsFrom?: Date;
 }
 
 export type SessionOutcome =
@@ -96,7 +101,7 @@ export interface RunResult {
     readonly bytes: number;
     readonly findings: number;
   };
-  readonly integrity: Pick<IntegritySummary, 'status' | 'headline' | 'detail' | 'problems'>;
+  readonly integrity: Pick<IntegritySummary, 'status' | 'headline' | 'detail' | 'problems' | 'deliveries'>;
   readonly sessions: readonly SessionEntry[];
   readonly emails: readonly EmailEntry[];
   /** Problems that did not stop the run (a record that could not be written, …). */
@@ -133,6 +138,39 @@ function entryOf(session: SessionReport, outcome: SessionOutcome, messageId?: st
 
 export function sessionDeliveryId(session: { id: string }): string {
   return `session-${session.id}`;
+}
+
+/**
+ * The stretch in which every expected account must have delivered a digest each period: from one period
+ * before the window (a scheduled run starts just after its window, so the window alone is never longer
+ * than a period plus tolerance) to the end of what was read, but no later than digests can have arrived
+ * (`now` minus the delivery lag).
+ */
+function expectedDeliveries(
+  settings: ReportSettings,
+  window: RunWindow,
+  read: WindowRead,
+  end: Date,
+  now: Date,
+  notBefore: Date | undefined,
+): ExpectedDeliveries | undefined {
+  if (settings.expectedAccounts.length === 0) return undefined;
+  const periodMs = settings.digestPeriodMinutes * MINUTE;
+  const from = Math.max(window.since.getTime() - periodMs, notBefore?.getTime() ?? Number.NEGATIVE_INFINITY);
+  const to = Math.min(end.getTime(), now.getTime() - settings.deliveryLagMinutes * MINUTE);
+  // An organization trail's layout, as configured or as the log files read show it.
+  const organizations = [...new Set(read.scopes.map((s) => s.organizationId).filter((o) => o !== undefined))];
+  const organizationId = settings.organizationId ?? (organizations.length === 1 ? organizations[0] : undefined);
+  return {
+    accountIds: settings.expectedAccounts,
+    regions: settings.regions ?? [settings.region],
+    periodMs,
+    from: new Date(from),
+    to: new Date(to),
+    organizationId,
+    prefix: settings.trailPrefix,
+    accountNames: settings.accountNames,
+  };
 }
 
 /**
@@ -225,7 +263,22 @@ export async function runReport(event: unknown, deps: ReportDependencies): Promi
       runId,
       window: windowSummary,
       input: { files: 0, records: 0, relevantRecords: 0, bytes: 0, findings: 0 },
-      integrity: { status: 'unverified', headline: 'digest chain: NOT VERIFIED', detail: failure, problems: [] },
+      integrity: {
+        status: 'unverified',
+        headline: 'digest chain: NOT VERIFIED',
+        detail: failure,
+        problems: [],
+        deliveries: {
+          status: settings.expectedAccounts.length === 0 ? 'not-configured' : 'not-checked',
+          summary:
+            settings.expectedAccounts.length === 0
+              ? 'not checked: no expected accounts are configured (JIT_REPORT_EXPECTED_ACCOUNTS)'
+              : 'not checked: the trail could not be read',
+          accounts: settings.expectedAccounts,
+          regions: [],
+          silent: [],
+        },
+      },
       sessions: [],
       emails,
       warnings,
@@ -234,14 +287,17 @@ export async function runReport(event: unknown, deps: ReportDependencies): Promi
     };
   }
 
+  const integrityEnd = new Date(window.until.getTime() + lateDeliveryMs);
+  const expected = expectedDeliveries(settings, window, read, integrityEnd, now(), deps.expectDigestsFrom);
   const integrity = await checkIntegrity({
     bucket: settings.bucket,
-    start: window.readSince,
-    end: new Date(window.until.getTime() + lateDeliveryMs),
+    start: new Date(Math.min(window.readSince.getTime(), expected?.from.getTime() ?? Number.POSITIVE_INFINITY)),
+    end: integrityEnd,
     scopes: read.scopes,
     logKeys: read.logKeys,
     trailName: settings.trailName,
     sourceFor: deps.integritySourceFor,
+    expected,
   });
 
   const query = {
@@ -487,6 +543,7 @@ export async function runReport(event: unknown, deps: ReportDependencies): Promi
       headline: integrity.headline,
       detail: integrity.detail,
       problems: integrity.problems,
+      deliveries: integrity.deliveries,
     },
     sessions: all.flatMap((item) => {
       const entry = entries.get(item.session.id);

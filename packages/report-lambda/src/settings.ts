@@ -45,6 +45,13 @@ export const REPORT_ENV = {
   accountNames: 'JIT_REPORT_ACCOUNT_NAMES',
   /** Start of every subject. Default `[JIT Access]`. */
   subjectPrefix: 'JIT_REPORT_SUBJECT_PREFIX',
+  /**
+   * Comma-separated account ids whose trails must keep delivering: each needs a digest file at least every
+   * digest period, or the run names it as silent. Default: none (the check is not made).
+   */
+  expectedAccounts: 'JIT_REPORT_EXPECTED_ACCOUNTS',
+  /** Minutes between the digest files of one trail and region: 60 in AWS; the local edge's cadence locally. Default 60. */
+  digestPeriodMinutes: 'JIT_REPORT_DIGEST_PERIOD_MINUTES',
 } as const;
 
 export const REPORT_MODES = ['session', 'digest'] as const;
@@ -72,6 +79,9 @@ export interface ReportSettings {
   readonly tierRoles: readonly string[];
   readonly accountNames: Readonly<Record<string, string>>;
   readonly subjectPrefix: string;
+  /** Accounts whose trails must deliver a digest every period; empty when the check is not configured. */
+  readonly expectedAccounts: readonly string[];
+  readonly digestPeriodMinutes: number;
 }
 
 export const SETTING_DEFAULTS = {
@@ -83,6 +93,7 @@ export const SETTING_DEFAULTS = {
   statePrefix: 'jit-reports/',
   claimLeaseSeconds: 960,
   subjectPrefix: '[JIT Access]',
+  digestPeriodMinutes: 60,
 } as const;
 
 /** SES accepts at most 50 recipients per message. */
@@ -214,6 +225,15 @@ export function parseSettings(env: Environment): ReportSettings {
     if (isAccountId(id) && !CONTROL.test(name)) accountNames[id] = name.trim();
   }
 
+  const expectedAccounts =
+    list(REPORT_ENV.expectedAccounts, /^\d{12}$/, '12-digit account ids separated by commas') ?? [];
+  const expectedRaw = raw(REPORT_ENV.expectedAccounts);
+  // A value that names no account must not switch a security check off unnoticed.
+  if (expectedRaw !== undefined && expectedAccounts.length === 0) {
+    bad(REPORT_ENV.expectedAccounts, expectedRaw, 'at least one 12-digit account id');
+  }
+  const digestPeriodMinutes = integer(REPORT_ENV.digestPeriodMinutes, SETTING_DEFAULTS.digestPeriodMinutes, 1, 1440);
+
   const subjectPrefix = raw(REPORT_ENV.subjectPrefix) ?? SETTING_DEFAULTS.subjectPrefix;
   if (CONTROL.test(subjectPrefix) || subjectPrefix.length > 40) {
     bad(REPORT_ENV.subjectPrefix, subjectPrefix, 'at most 40 characters without control characters');
@@ -247,5 +267,7 @@ export function parseSettings(env: Environment): ReportSettings {
     tierRoles,
     accountNames,
     subjectPrefix,
+    expectedAccounts,
+    digestPeriodMinutes,
   };
 }

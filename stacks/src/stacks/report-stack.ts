@@ -49,6 +49,32 @@ export interface ReportStackProps extends StackProps {
   readonly memorySize?: number;
 }
 
+/** Lambda's limit on a function's environment variables, names and values together. */
+const LAMBDA_ENVIRONMENT_BYTES = 4096;
+
+function environmentBytes(environment: Readonly<Record<string, string>>): number {
+  return Object.entries(environment).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+}
+
+/**
+ * The accounts whose trails deliver to the log archive: hub, log archive and every workload account, and
+ * the management account when it owns the organization trail. CloudTrail writes a digest for each of
+ * them every hour, even without activity, so the report names any of them that goes silent.
+ */
+function expectedTrailAccounts(config: JitConfig): string[] {
+  return [
+    ...new Set([
+      config.hub.id,
+      config.logArchive.id,
+      ...(config.organizationId !== undefined && config.management !== undefined ? [config.management.id] : []),
+      ...config.workloadAccounts.map((a) => a.id),
+    ]),
+  ];
+}
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
@@ -104,6 +130,25 @@ export class ReportStack extends Stack {
       Number.isInteger(memorySize) && memorySize >= 256 && memorySize <= 10_240,
       'memorySize',
       `${memorySize} MB is outside 256..10240`,
+    );
+    // The report-lambda package's settings (packages/report-lambda/src/settings.ts, REPORT_ENV).
+    const environment: Record<string, string> = {
+      JIT_REPORT_BUCKET: config.logArchive.bucketName,
+      JIT_REPORT_STATE_PREFIX: REPORT_NAMES.stateKeyPrefix,
+      JIT_REPORT_TRAIL_NAME: config.trail.name,
+      ...(config.organizationId === undefined ? {} : { JIT_REPORT_ORGANIZATION_ID: config.organizationId }),
+      JIT_REPORT_SENDER: props.sender,
+      JIT_REPORT_RECIPIENTS: props.recipients.join(','),
+      JIT_REPORT_WINDOW_MINUTES: String(schedule.toMinutes()),
+      JIT_REPORT_DELIVERY_LAG_MINUTES: String(lag),
+      JIT_REPORT_TIER_ROLES: config.tiers.map((t) => t.roleName).join(','),
+      // Every trail that must keep delivering: one that stops is named in the reports.
+      JIT_REPORT_EXPECTED_ACCOUNTS: expectedTrailAccounts(config).join(','),
+    };
+    problems.check(
+      environmentBytes(environment) <= LAMBDA_ENVIRONMENT_BYTES,
+      'config',
+      `the report function's settings take ${environmentBytes(environment)} bytes with ${expectedTrailAccounts(config).length} expected accounts (JIT_REPORT_EXPECTED_ACCOUNTS) and ${props.recipients.length} recipients; Lambda allows ${LAMBDA_ENVIRONMENT_BYTES} in all`,
     );
     problems.throwIfAny(this, 'fix the report settings and synthesize again');
 
@@ -171,9 +216,16 @@ export class ReportStack extends Stack {
       managedPolicies: [iam.ManagedPolicy.fromManagedPolicyArn(this, 'FunctionPolicyRef', policy.ref)],
     });
 
-    const accountNames = [config.hub, config.logArchive, ...config.workloadAccounts]
+    const accountNames = [
+      config.hub,
+      config.logArchive,
+      ...(config.management === undefined ? [] : [config.management]),
+      ...config.workloadAccounts,
+    ]
       .map((a) => `${a.id}=${a.name}`)
       .join(',');
+    // Account names are a nicety: left out when they would not fit beside the settings that matter.
+    const withNames = { ...environment, JIT_REPORT_ACCOUNT_NAMES: accountNames };
     const fn = new lambda.Function(this, 'Function', {
       functionName: REPORT_NAMES.functionName,
       description:
@@ -193,20 +245,7 @@ export class ReportStack extends Stack {
       deadLetterQueue: deadLetters,
       retryAttempts: 2,
       logGroup,
-      // The report-lambda package's settings (packages/report-lambda/src/settings.ts, REPORT_ENV).
-      environment: {
-        JIT_REPORT_BUCKET: config.logArchive.bucketName,
-        JIT_REPORT_STATE_PREFIX: REPORT_NAMES.stateKeyPrefix,
-        JIT_REPORT_TRAIL_NAME: config.trail.name,
-        ...(config.organizationId === undefined ? {} : { JIT_REPORT_ORGANIZATION_ID: config.organizationId }),
-        JIT_REPORT_SENDER: props.sender,
-        JIT_REPORT_RECIPIENTS: props.recipients.join(','),
-        JIT_REPORT_WINDOW_MINUTES: String(schedule.toMinutes()),
-        JIT_REPORT_DELIVERY_LAG_MINUTES: String(lag),
-        JIT_REPORT_TIER_ROLES: config.tiers.map((t) => t.roleName).join(','),
-        // Lambda allows 4 KB of environment in all: account names are a nicety, left out when many.
-        ...(accountNames.length <= 2048 ? { JIT_REPORT_ACCOUNT_NAMES: accountNames } : {}),
-      },
+      environment: environmentBytes(withNames) <= LAMBDA_ENVIRONMENT_BYTES ? withNames : environment,
     });
     // The function already depends on its role through Fn::GetAtt; CDK's extra DependsOn is redundant (cfn-lint W3005).
     (fn.node.defaultChild as lambda.CfnFunction).addDeletionOverride('DependsOn');

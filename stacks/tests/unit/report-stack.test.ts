@@ -3,7 +3,7 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LogArchiveStack, ReportStack, type ReportStackProps } from '../../src/index.js';
-import { exampleConfig, fakeBundle, tempDir } from '../support/fixtures.js';
+import { exampleConfig, fakeBundle, tempDir, withOrganization } from '../support/fixtures.js';
 
 let config: JitConfig;
 let template: Template;
@@ -22,6 +22,33 @@ function report(overrides: Partial<ReportStackProps> = {}): ReportStack {
     recipients: ['auditor@example.com'],
     ...overrides,
   });
+}
+
+function reportFor(custom: JitConfig): ReportStack {
+  const app = new App();
+  const env = { account: custom.logArchive.id, region: custom.region };
+  return new ReportStack(app, 'Jit-Report', {
+    config: custom,
+    env,
+    trailKeyArn: `arn:aws:kms:${custom.region}:${custom.logArchive.id}:key/0a11ce00-0000-4000-8000-000000000001`,
+    bundleDir: bundle,
+    sender: 'reports@example.com',
+    recipients: ['auditor@example.com'],
+  });
+}
+
+/** The example configuration with `count` workload accounts like its first one. */
+function manyWorkloads(count: number): JitConfig {
+  const first = config.workloadAccounts[0];
+  if (first === undefined) throw new Error('the example configuration has no workload account');
+  return {
+    ...config,
+    workloadAccounts: Array.from({ length: count }, (_, i) => ({
+      ...first,
+      id: String(100_000_000_000 + i),
+      name: `workload-number-${i}`,
+    })),
+  };
 }
 
 beforeAll(async () => {
@@ -87,6 +114,44 @@ describe('ReportStack', () => {
         ]),
       },
     });
+  });
+
+  it('expects a digest from every trail: hub, log archive and each workload account', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          JIT_REPORT_EXPECTED_ACCOUNTS: '444444444444,555555555555,333333333333,222222222222,111111111111',
+        }),
+      },
+    });
+  });
+
+  it('expects the management account too when it owns the organization trail', () => {
+    Template.fromStack(reportFor(withOrganization(config))).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          JIT_REPORT_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+          JIT_REPORT_EXPECTED_ACCOUNTS: '444444444444,555555555555,666666666666,333333333333,222222222222,111111111111',
+        }),
+      },
+    });
+  });
+
+  it('keeps the expected accounts and leaves the account names out when both do not fit Lambda’s 4 KB', () => {
+    const functions = Object.values(
+      Template.fromStack(reportFor(manyWorkloads(150))).findResources('AWS::Lambda::Function'),
+    ) as { Properties: { Environment: { Variables: Record<string, string> } } }[];
+
+    expect(functions).toHaveLength(1);
+    const variables = functions[0]?.Properties.Environment.Variables ?? {};
+    expect(variables.JIT_REPORT_EXPECTED_ACCOUNTS?.split(',')).toHaveLength(152);
+    expect(variables.JIT_REPORT_ACCOUNT_NAMES).toBeUndefined();
+  });
+
+  it('fails when the expected accounts do not fit the function’s environment', () => {
+    expect(() => reportFor(manyWorkloads(400))).toThrow(
+      /config: the report function's settings take \d+ bytes with 402 expected accounts \(JIT_REPORT_EXPECTED_ACCOUNTS\) and 1 recipients; Lambda allows 4096 in all/,
+    );
   });
 
   it('fails with no bundle, a bad sender, no recipients and a schedule too tight, all in one error', () => {

@@ -50,7 +50,7 @@ function cap(subject: string): string {
 /** OK, ATTENTION or INTEGRITY BROKEN: the word an auditor sorts the inbox by. */
 export function verdictOf(report: Report, integrity: IntegritySummary): string {
   if (integrity.status === 'broken') return 'INTEGRITY BROKEN';
-  if (report.attention.length > 0 || integrity.status === 'unverified') return 'ATTENTION';
+  if (report.attention.length > 0 || integrity.status !== 'valid') return 'ATTENTION';
   return 'OK';
 }
 
@@ -113,9 +113,14 @@ export function forEmail(report: Report): Report {
   return trimmed ? { ...report, sessions } : report;
 }
 
+function deliveriesLine(integrity: IntegritySummary): string {
+  return `Expected deliveries: ${integrity.deliveries.summary}`;
+}
+
 function integrityText(integrity: IntegritySummary): string[] {
   const lines = [`${integrity.headline.replace(/^d/, 'D')} — ${integrity.detail}`];
   for (const p of integrity.problems) lines.push(`  ${p.replace(/\t/g, '  ')}`);
+  lines.push(deliveriesLine(integrity));
   return lines;
 }
 
@@ -141,6 +146,7 @@ const BOX = {
   valid: 'border:1px solid #1a7f37;background:#dafbe1;color:#116329;padding:8px 12px;margin:8px 0;',
   broken: 'border:2px solid #d1242f;background:#ffebe9;color:#82071e;padding:8px 12px;margin:8px 0;',
   unverified: 'border:1px solid #9a6700;background:#fff8c5;color:#7d4e00;padding:8px 12px;margin:8px 0;',
+  silent: 'border:2px solid #9a6700;background:#fff8c5;color:#7d4e00;padding:8px 12px;margin:8px 0;',
 } as const;
 const MUTED = 'color:#59636e;margin:2px 0;font-size:13px;';
 const NOTE = 'border:1px solid #9a6700;background:#fff8c5;color:#7d4e00;padding:8px 12px;margin:8px 0;';
@@ -153,7 +159,7 @@ function integrityHtml(integrity: IntegritySummary): string {
       : `<ul style="margin:6px 0 0 0;padding-left:20px;font-family:SFMono-Regular,Consolas,Menlo,monospace;font-size:12px;">${integrity.problems
           .map((p) => `<li>${escapeHtml(p.replace(/\t/g, '  '))}</li>`)
           .join('')}</ul>`;
-  return `<div style="${BOX[integrity.status]}"><strong>${escapeHtml(heading)}</strong> — ${escapeHtml(integrity.detail)}${items}</div>`;
+  return `<div style="${BOX[integrity.status]}"><strong>${escapeHtml(heading)}</strong> — ${escapeHtml(integrity.detail)}${items}<p style="margin:6px 0 0 0;">${escapeHtml(deliveriesLine(integrity))}</p></div>`;
 }
 
 function bodyOf(html: string): string {
@@ -224,10 +230,14 @@ export function integrityAlertEmail(context: EmailContext): EmailContent {
   const subject = cap(
     `${context.subjectPrefix} ${context.integrity.status === 'broken' ? 'INTEGRITY BROKEN' : 'ATTENTION'} · trail logs of ${shown(context.window.since)} → ${shown(context.window.until)} · ${chainWords(context.integrity)}`,
   );
+  const silence =
+    ' CloudTrail writes a digest file for every trail and region each period, even without activity: an account without one has stopped logging (its trail was stopped or deleted, or cannot deliver), and what was done in it since is not in the trail. Check the trail status in that account.';
   const lead =
     context.integrity.status === 'broken'
-      ? 'The CloudTrail log files in the log-archive bucket do not match their signed digests, or a file is not covered by any digest: the evidence may have been altered. Compare with the original object versions (Object Lock keeps them) and treat earlier reports of this period with care.'
-      : 'The CloudTrail log files in the log-archive bucket could not be verified against signed digests for this period.';
+      ? `The CloudTrail log files in the log-archive bucket do not match their signed digests, or a file is not covered by any digest: the evidence may have been altered. Compare with the original object versions (Object Lock keeps them) and treat earlier reports of this period with care.${context.integrity.deliveries.status === 'silent' ? silence : ''}`
+      : context.integrity.status === 'silent'
+        ? `An expected account delivered no digest files for longer than a digest period.${silence}`
+        : 'The CloudTrail log files in the log-archive bucket could not be verified against signed digests for this period.';
   const text = [lead, '', ...integrityText(context.integrity), ...contextText(context), '', '--', FOOTER_TEXT, ''].join(
     '\n',
   );

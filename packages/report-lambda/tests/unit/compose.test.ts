@@ -64,6 +64,41 @@ const valid: IntegritySummary = {
   pending: [],
   trails: [],
   problemKey: '',
+  deliveries: {
+    status: 'not-configured',
+    summary: 'not checked: no expected accounts are configured (JIT_REPORT_EXPECTED_ACCOUNTS)',
+    accounts: [],
+    regions: [],
+    silent: [],
+  },
+};
+const silentLine =
+  'account 222222222222 (workload-b) in ap-southeast-2 is silent: no digest file since 2026-03-02 09:10:00Z (checked up to 2026-03-02 11:00:00Z), 110 min where one is due every 60 min; its trail was stopped or deleted, or cannot deliver';
+const silent: IntegritySummary = {
+  ...valid,
+  status: 'silent',
+  headline: 'digest chain: SILENT account 222222222222',
+  problems: [silentLine],
+  problemKey: silentLine,
+  deliveries: {
+    status: 'silent',
+    summary:
+      '1 of 2 expected accounts delivered no valid digest for longer than 75 min between 2026-03-02 09:00:00Z and 2026-03-02 11:00:00Z: 222222222222 (workload-b)',
+    accounts: [ACCOUNT, '222222222222'],
+    regions: ['ap-southeast-2'],
+    periodMinutes: 60,
+    from: '2026-03-02T09:00:00.000Z',
+    to: '2026-03-02T11:00:00.000Z',
+    silent: [
+      {
+        accountId: '222222222222',
+        region: 'ap-southeast-2',
+        from: '2026-03-02T09:10:00.000Z',
+        to: '2026-03-02T11:00:00.000Z',
+        ongoing: true,
+      },
+    ],
+  },
 };
 const broken: IntegritySummary = {
   ...valid,
@@ -119,6 +154,26 @@ describe('sessionEmail', () => {
     expect(email.text.split('\n')[0]).toBe(`Digest chain: BROKEN — ${broken.detail}`);
     expect(email.text).toContain("INVALID: hash value doesn't match");
     expect(email.html).toContain('Digest chain: BROKEN');
+  });
+
+  it('says in both parts that expected deliveries were not checked when no accounts are configured', () => {
+    const email = sessionEmail(report('01JGRANTA', 1), context);
+    for (const part of [email.text, email.html]) {
+      expect(part).toContain(
+        'Expected deliveries: not checked: no expected accounts are configured (JIT_REPORT_EXPECTED_ACCOUNTS)',
+      );
+    }
+  });
+
+  it('marks a session ATTENTION and names the silent account and since when, in the subject and both parts', () => {
+    const email = sessionEmail(report('01JGRANTA', 1), { ...context, integrity: silent });
+    expect(email.subject).toBe(
+      '[JIT Access] ATTENTION · 111111111111 (workload-a) · tier ops · 1 call, 0 denied · digest chain: SILENT account 222222222222',
+    );
+    for (const part of [email.text, email.html]) {
+      expect(part).toContain('no digest file since 2026-03-02 09:10:00Z');
+      expect(part).toContain('delivered no valid digest for longer than 75 min');
+    }
   });
 
   it('shows notes such as a possible repeat before everything else', () => {
@@ -182,5 +237,14 @@ describe('digestEmail and integrityAlertEmail', () => {
     );
     expect(email.text).toContain('the evidence may have been altered');
     expect(email.text).toContain("INVALID: hash value doesn't match");
+  });
+
+  it('alerts with ATTENTION that an expected account went silent, and says what that means', () => {
+    const email = integrityAlertEmail({ ...context, integrity: silent });
+    expect(email.subject).toBe(
+      '[JIT Access] ATTENTION · trail logs of 2026-03-02 10:00:00Z → 2026-03-02 11:00:00Z · digest chain: SILENT account 222222222222',
+    );
+    expect(email.text).toContain('has stopped logging');
+    expect(email.text).toContain(silentLine);
   });
 });

@@ -37,6 +37,8 @@ describe('parseSettings', () => {
       tierRoles: [],
       accountNames: {},
       subjectPrefix: '[JIT Access]',
+      expectedAccounts: [],
+      digestPeriodMinutes: 60,
     });
   });
 
@@ -53,6 +55,8 @@ describe('parseSettings', () => {
       [REPORT_ENV.accountNames]: '111111111111=workload-a,222222222222=workload-b',
       [REPORT_ENV.statePrefix]: 'reports',
       [REPORT_ENV.deliveryLagMinutes]: '20',
+      [REPORT_ENV.expectedAccounts]: '444444444444, 555555555555,111111111111',
+      [REPORT_ENV.digestPeriodMinutes]: '1',
     });
     expect(settings).toMatchObject({
       organizationId: 'o-a1b2c3d4e5',
@@ -65,6 +69,8 @@ describe('parseSettings', () => {
       accountNames: { '111111111111': 'workload-a', '222222222222': 'workload-b' },
       statePrefix: 'reports/',
       deliveryLagMinutes: 20,
+      expectedAccounts: ['444444444444', '555555555555', '111111111111'],
+      digestPeriodMinutes: 1,
     });
   });
 
@@ -95,6 +101,25 @@ describe('parseSettings', () => {
   it('refuses a subject prefix that could break the header', () => {
     expect(problems({ ...minimal, [REPORT_ENV.subjectPrefix]: 'x\r\nBcc: evil@example.com' })).toContain(
       'JIT_REPORT_SUBJECT_PREFIX',
+    );
+  });
+
+  it('refuses expected accounts that are not 12-digit ids, naming the variable and the value', () => {
+    const message = problems({
+      ...minimal,
+      [REPORT_ENV.expectedAccounts]: '111111111111,12345,arn:aws:iam::222222222222:root',
+      [REPORT_ENV.digestPeriodMinutes]: '0',
+    });
+    expect(message).toContain(
+      'JIT_REPORT_EXPECTED_ACCOUNTS="12345" is not valid: 12-digit account ids separated by commas',
+    );
+    expect(message).toContain('JIT_REPORT_EXPECTED_ACCOUNTS="arn:aws:iam::222222222222:root" is not valid');
+    expect(message).toContain('JIT_REPORT_DIGEST_PERIOD_MINUTES="0" is not valid: a whole number from 1 to 1440');
+  });
+
+  it('refuses an expected-accounts value that names no account rather than skipping the check', () => {
+    expect(problems({ ...minimal, [REPORT_ENV.expectedAccounts]: ' , ,' })).toContain(
+      'JIT_REPORT_EXPECTED_ACCOUNTS=", ," is not valid: at least one 12-digit account id',
     );
   });
 

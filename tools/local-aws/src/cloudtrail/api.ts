@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { fixJsonProtocolError } from '../edge/motoFixups.js';
 import { parseAwsCall } from '../edge/parseAwsCall.js';
 import type { EdgeRequest, EdgeResponse } from '../edge/types.js';
+import { LocalAwsError } from '../errors.js';
 import type { Delivery } from './delivery.js';
 import type { IdentityStore } from './identity.js';
 import { CloudTrailApiError, type EventStore, type Throttle } from './lookup.js';
@@ -13,6 +14,7 @@ export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.Clou
 /** The AWS SDK for JavaScript v3 sends the short form of the target. */
 const SHORT_TARGET_PREFIX = 'CloudTrail_20131101.';
 export const FLUSH_PATH = '/_jit/cloudtrail/flush';
+const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 const SERVED = new Set([
   'LookupEvents',
@@ -47,7 +49,7 @@ export interface ApiDeps {
   throttle: Throttle | undefined;
   now: () => Date;
   motoEndpoint: string;
-  flush: () => Promise<unknown>;
+  flush: (options?: { at?: Date }) => Promise<unknown>;
 }
 
 function json(status: number, body: unknown, extra: Record<string, string> = {}): EdgeResponse {
@@ -179,7 +181,23 @@ export function createCloudTrailHandler(deps: ApiDeps): (req: EdgeRequest) => Pr
   return async (req) => {
     if (req.url.pathname === FLUSH_PATH) {
       if (req.method !== 'POST') return json(405, { message: `use POST ${FLUSH_PATH}` });
-      const report = await deps.flush();
+      const atParameter = req.url.searchParams.get('at');
+      let at: Date | undefined;
+      if (atParameter !== null) {
+        at = ZONED_TIME.test(atParameter) ? new Date(atParameter) : undefined;
+        if (at === undefined || Number.isNaN(at.getTime())) {
+          return json(400, {
+            message: `at: got ${JSON.stringify(atParameter)}; allowed: an ISO 8601 time with a zone, such as 2026-03-02T10:00:00Z`,
+          });
+        }
+      }
+      let report: unknown;
+      try {
+        report = await deps.flush(at === undefined ? {} : { at });
+      } catch (error) {
+        if (error instanceof LocalAwsError) return json(400, { message: error.message });
+        throw error;
+      }
       const errors = (report as { errors?: unknown[] }).errors ?? [];
       return json(errors.length === 0 ? 200 : 500, report);
     }

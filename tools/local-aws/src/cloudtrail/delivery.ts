@@ -192,15 +192,27 @@ export class Delivery {
     this.addScope(accountId, record.awsRegion).pending.push(record);
   }
 
-  /** Runs one delivery after any run in progress, so a flush always covers what was queued before it. */
-  deliver(): Promise<DeliveryReport> {
-    const run = this.#tail.then(() => this.#deliverOnce());
+  /**
+   * Runs one delivery after any run in progress, so a flush always covers what was queued before it.
+   * `at` delivers as of a later time than the clock's (tests simulate hours of hourly digests without
+   * waiting); it must not be earlier than the previous delivery. Deliveries never go back in time: after
+   * one `at` a later time, the next ones happen at that time until the clock catches up.
+   */
+  deliver(options: { at?: Date } = {}): Promise<DeliveryReport> {
+    const run = this.#tail.then(() => this.#deliverOnce(options.at));
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #deliverOnce(): Promise<DeliveryReport> {
-    const now = this.#options.now();
+  async #deliverOnce(at: Date | undefined): Promise<DeliveryReport> {
+    const previous = this.latestDeliveryAttemptTime;
+    if (at !== undefined && (Number.isNaN(at.getTime()) || (previous !== undefined && at < previous))) {
+      throw new RangeError(
+        `delivery time ${Number.isNaN(at.getTime()) ? 'Invalid Date' : at.toISOString()} is not valid: allowed is a time not before the previous delivery (${previous?.toISOString() ?? 'none'})`,
+      );
+    }
+    const clock = this.#options.now();
+    const now = new Date(Math.max(at?.getTime() ?? clock.getTime(), previous?.getTime() ?? Number.NEGATIVE_INFINITY));
     const report: DeliveryReport = { logFiles: [], digests: [], errors: [] };
     this.latestDeliveryAttemptTime = now;
 

@@ -39,11 +39,19 @@ export interface CloudTrailPluginOptions {
   stateDir: string;
 }
 
+export interface FlushOptions {
+  /** Deliver as of this time instead of the clock's; not before the previous delivery. */
+  readonly at?: Date;
+}
+
 export interface LocalCloudTrail {
   /** Give this to the edge. */
   plugin: EdgePlugin;
-  /** Delivers what was recorded (log files, then a digest per account and region) now. */
-  flush(): Promise<DeliveryReport>;
+  /**
+   * Delivers what was recorded (log files, then a digest per account and region) now, or as of `at`: a
+   * time not before the previous delivery (tests simulate the passing of delivery periods with it).
+   */
+  flush(options?: FlushOptions): Promise<DeliveryReport>;
   /** Every record so far, oldest first (data events included). */
   records(): CloudTrailRecord[];
   /** Tells the recorder about a session the edge started without an AssumeRole passing through it. */
@@ -201,10 +209,20 @@ export function createCloudTrailPlugin(options: CloudTrailPluginOptions): LocalC
     }
   };
 
-  const flush = async (): Promise<DeliveryReport> => {
+  const flush = async (flushOptions: FlushOptions = {}): Promise<DeliveryReport> => {
     // Exchanges already observed are recorded before the delivery they belong to.
     await recording;
-    const report = await delivery.deliver();
+    let report: DeliveryReport;
+    try {
+      report = await delivery.deliver(flushOptions.at === undefined ? {} : { at: flushOptions.at });
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new LocalAwsError(LocalAwsErrorCode.UsageInvalid, `CloudTrail flush: ${error.message}`, {
+          suggestion: 'flush at the previous delivery time or later',
+        });
+      }
+      throw error;
+    }
     identity.save();
     return report;
   };

@@ -675,3 +675,135 @@ describe('the CloudTrail API of the local trail', () => {
     expect(status.LatestDigestDeliveryTime).toBeDefined();
   });
 });
+
+describe('stopping and starting a trail through the edge', () => {
+  const STOPPABLE = 'jit-stoppable';
+  let stoppable: LocalCloudTrail;
+  let stoppableEdge: Edge;
+  let from: string;
+  let base: number;
+  const hours = (n: number) => new Date(base + n * 3_600_000);
+  const validate = async (accountId: string, end: Date) =>
+    withoutEnforcement(world.moto.endpoint, async () =>
+      awsCli(
+        stoppableEdge,
+        await world.credentialsFor(accountId),
+        [
+          'cloudtrail',
+          'validate-logs',
+          '--trail-arn',
+          stoppable.trailArn(accountId),
+          '--start-time',
+          from,
+          '--end-time',
+          end.toISOString().slice(0, 19).concat('Z'),
+          '--verbose',
+        ],
+        stateDir,
+      ),
+    );
+  const status = async (accountId: string) =>
+    JSON.parse(
+      (
+        await awsCli(
+          stoppableEdge,
+          await world.credentialsFor(accountId),
+          ['cloudtrail', 'get-trail-status', '--name', STOPPABLE],
+          stateDir,
+        )
+      ).stdout,
+    ) as { IsLogging?: boolean; StopLoggingTime?: unknown };
+
+  beforeAll(async () => {
+    from = new Date(Date.now() - 60_000).toISOString().slice(0, 19).concat('Z');
+    stoppable = createCloudTrailPlugin({
+      motoEndpoint: world.moto.endpoint,
+      credentialsFor: world.credentialsFor,
+      logArchive: { accountId: LOG_ARCHIVE, bucket: BUCKET },
+      trailName: STOPPABLE,
+      homeRegion: REGION,
+      accounts: [HUB, WORKLOAD],
+      cadenceMs: 3_600_000,
+      stateDir: join(stateDir, 'stoppable'),
+    });
+    stoppableEdge = await startEdge({ motoEndpoint: world.moto.endpoint, plugins: [stoppable.plugin] });
+    // Deliveries an hour apart, as CloudTrail's digests are, simulated with the flush's delivery time.
+    base = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
+    await stoppable.flush({ at: hours(0) });
+  });
+
+  afterAll(async () => {
+    await stoppableEdge?.stop();
+  });
+
+  it("StopLogging from an account stops that account's trail only, as GetTrailStatus shows", async () => {
+    const stopped = await awsCli(
+      stoppableEdge,
+      await world.credentialsFor(WORKLOAD),
+      ['cloudtrail', 'stop-logging', '--name', STOPPABLE],
+      stateDir,
+    );
+
+    expect(stopped.code).toBe(0);
+    expect(await status(WORKLOAD)).toMatchObject({ IsLogging: false, StopLoggingTime: expect.any(Number) });
+    expect((await status(HUB)).IsLogging).toBe(true);
+  });
+
+  it('delivers a final digest for the stopped trail, then digests without log files for the others only', async () => {
+    const final = await stoppable.flush({ at: hours(1) });
+    const quiet = await stoppable.flush({ at: hours(2) });
+
+    expect(final.digests.map((d) => d.accountId).sort()).toEqual([HUB, WORKLOAD]);
+    expect(quiet.digests.map((d) => [d.accountId, d.logFiles, d.chainStart])).toEqual([[HUB, 0, false]]);
+    expect(quiet.logFiles).toEqual([]);
+  });
+
+  it('validate-logs accepts the chain of hourly digests, including those that list no log file', async () => {
+    const result = await validate(HUB, hours(3));
+
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/\n3\/3 digest files valid/);
+  });
+
+  it('StartLogging starts a new chain, and validate-logs shows the stop as a stretch without logs', async () => {
+    const started = await awsCli(
+      stoppableEdge,
+      await world.credentialsFor(WORKLOAD),
+      ['cloudtrail', 'start-logging', '--name', STOPPABLE],
+      stateDir,
+    );
+    const next = await stoppable.flush({ at: hours(3) });
+    const result = await validate(WORKLOAD, hours(4));
+
+    expect(started.code).toBe(0);
+    expect((await status(WORKLOAD)).IsLogging).toBe(true);
+    expect(next.digests.find((d) => d.accountId === WORKLOAD)?.chainStart).toBe(true);
+    expect(result.stderr).toContain('No log files were delivered by CloudTrail between');
+    expect(result.stdout).toMatch(/\n3\/3 digest files valid/);
+  });
+
+  it('POST /_jit/cloudtrail/flush?at= delivers as of that time, and refuses a malformed or earlier one', async () => {
+    const flushAt = async (at: string) => {
+      const response = await fetch(`${stoppableEdge.endpoint}/_jit/cloudtrail/flush?at=${encodeURIComponent(at)}`, {
+        method: 'POST',
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
+    const later = await flushAt(hours(5).toISOString());
+    const malformed = await flushAt('tomorrow');
+    const earlier = await flushAt(hours(4).toISOString());
+
+    expect(later.status).toBe(200);
+    expect((later.body.digests as { digestEndTime: string }[]).map((d) => d.digestEndTime)).toEqual([
+      hours(5).toISOString().replace('.000Z', 'Z'),
+      hours(5).toISOString().replace('.000Z', 'Z'),
+    ]);
+    expect(malformed).toEqual({
+      status: 400,
+      body: { message: 'at: got "tomorrow"; allowed: an ISO 8601 time with a zone, such as 2026-03-02T10:00:00Z' },
+    });
+    expect(earlier.status).toBe(400);
+    expect(earlier.body.message).toContain('is not valid: allowed is a time not before the previous delivery');
+  });
+});

@@ -216,6 +216,60 @@ describe('digest delivery', () => {
     expect(bucket.keys('/CloudTrail/')).toEqual([]);
   });
 
+  it('gives every account with a trail a chained, signed digest on each delivery, also the one without log files', async () => {
+    const { clock, bucket, delivery } = setup();
+    delivery.addScope('222222222222', 'us-east-1');
+    delivery.enqueue(record('111111111111', 'us-east-1', '2026-03-01T10:00:00Z'));
+    await delivery.deliver();
+    clock.advance(60_000);
+    delivery.enqueue(record('111111111111', 'us-east-1', '2026-03-01T10:00:30Z'));
+    await delivery.deliver();
+
+    const quiet = bucket.keys('/222222222222/CloudTrail-Digest/') as [string, string];
+    expect(quiet).toHaveLength(2);
+    expect(bucket.keys('/222222222222/CloudTrail/')).toEqual([]);
+    expect(quiet.map((k) => bucket.json(k).logFiles)).toEqual([[], []]);
+    expect(bucket.json(quiet[1])).toMatchObject({
+      awsAccountId: '222222222222',
+      digestStartTime: '2026-03-01T10:00:00Z',
+      digestEndTime: '2026-03-01T10:01:00Z',
+      previousDigestS3Object: quiet[0],
+      previousDigestSignature: bucket.objects.get(quiet[0])?.metadata.signature,
+    });
+    expect(quiet.every((k) => signatureValid(bucket, k))).toBe(true);
+    expect(bucket.keys('/111111111111/CloudTrail-Digest/').map((k) => bucket.json(k).logFiles)).toEqual([
+      [expect.objectContaining({ hashAlgorithm: 'SHA-256' })],
+      [expect.objectContaining({ hashAlgorithm: 'SHA-256' })],
+    ]);
+  });
+
+  it('delivers as of a later time when asked, and later deliveries do not go back before it', async () => {
+    const { clock, bucket, delivery } = setup();
+    await delivery.deliver();
+
+    const later = await delivery.deliver({ at: new Date('2026-03-01T12:00:00Z') });
+    clock.advance(60_000);
+    const next = await delivery.deliver();
+
+    expect(later.digests.map((d) => [d.digestStartTime, d.digestEndTime])).toEqual([
+      ['2026-03-01T10:00:00Z', '2026-03-01T12:00:00Z'],
+    ]);
+    expect(next.digests.map((d) => [d.digestStartTime, d.digestEndTime])).toEqual([
+      ['2026-03-01T12:00:00Z', '2026-03-01T12:00:01Z'],
+    ]);
+    expect(bucket.keys('/CloudTrail-Digest/').every((k) => signatureValid(bucket, k))).toBe(true);
+  });
+
+  it('refuses to deliver as of a time before the previous delivery', async () => {
+    const { bucket, delivery } = setup();
+    await delivery.deliver({ at: new Date('2026-03-01T12:00:00Z') });
+
+    await expect(delivery.deliver({ at: new Date('2026-03-01T11:00:00Z') })).rejects.toThrow(
+      'delivery time 2026-03-01T11:00:00.000Z is not valid: allowed is a time not before the previous delivery (2026-03-01T12:00:00.000Z)',
+    );
+    expect(bucket.keys('/CloudTrail-Digest/')).toHaveLength(1);
+  });
+
   it('chains each digest to the previous one by key, hash and signature', async () => {
     const { clock, bucket, delivery } = setup();
     await delivery.deliver();
