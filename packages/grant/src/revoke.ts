@@ -384,7 +384,7 @@ async function revokerIam(
     const out = await sts.send(
       new AssumeRoleCommand({
         RoleArn: arn,
-        RoleSessionName: `jit-revoker-${
+        RoleSessionName: `revoker-${
           approver.userId
             .split(':')
             .pop()

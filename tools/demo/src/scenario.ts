@@ -446,13 +446,16 @@ export async function runDemo(reporter: DemoReporter, options: { keepWorkDir?: b
       ),
       `npm run report:local -- --since ${since}`,
     );
-    reportHtml = (await readdir(path.join(workDir, 'report-mail')).catch(() => [] as string[]))
+    const mails = (await readdir(path.join(workDir, 'report-mail')).catch(() => [] as string[]))
       .filter((f) => f.endsWith('.html'))
-      .map((f) => path.join(workDir, 'report-mail', f))[0];
+      .map((f) => path.join(workDir, 'report-mail', f));
+    reportHtml = mails[0];
     check(
       lambda.code === 0 && reportHtml !== undefined,
       `the auditors' e-mail was sent through SES${reportHtml ? `; HTML at ${reportHtml}` : ''}`,
     );
+    // The story made two grants; the approver's revoker session and the admins' sessions are not grants.
+    check(mails.length === 2, `one e-mail per grant of the story: ${mails.length} of 2`);
 
     // Credentials never reach any output.
     const leaked = secretsSeen.filter((secret) => outputs.some((o) => o.includes(secret)));

@@ -193,7 +193,7 @@ function adminSessions(
           const result = await sts.send(
             new AssumeRoleCommand({
               RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
-              RoleSessionName: 'jit-local-admin',
+              RoleSessionName: 'local-admin',
               DurationSeconds: 43_200,
             }),
           );

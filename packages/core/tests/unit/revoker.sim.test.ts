@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 
 describe('the revoker role', () => {
-  const principal = assumedRoleArn('333333333333', REVOKER_ROLE_NAME, 'jit-revoker-alice');
+  const principal = assumedRoleArn('333333333333', REVOKER_ROLE_NAME, 'revoker-alice');
 
   it("may attach an inline deny to the account's tier roles", async () => {
     const decision = await simulate(

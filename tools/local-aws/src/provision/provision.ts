@@ -390,7 +390,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       const session = await sts.send(
         new AssumeRoleCommand({
           RoleArn: roleArn(hubId, name),
-          RoleSessionName: 'jit-local-agent',
+          RoleSessionName: 'local-agent',
           DurationSeconds: 3_600,
         }),
       );
