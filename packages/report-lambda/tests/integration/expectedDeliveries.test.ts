@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createS3IntegritySource } from '@jit-access/audit';
 import { newGrantId } from '@jit-access/core';
 import { type LocalAws, type LocalCredentials, startLocalAws } from '@jit-access/local-aws';
@@ -14,6 +14,7 @@ import { sesMailer } from '../../src/email/send.js';
 import { main } from '../../src/local.js';
 import { type ReportDependencies, runReport } from '../../src/run.js';
 import { parseSettings, REPORT_ENV } from '../../src/settings.js';
+import { localClients } from '../helpers/localClients.js';
 import { parseMail } from '../helpers/mime.js';
 import { sentRawMessages } from '../helpers/motoServer.js';
 
@@ -41,28 +42,7 @@ let accounts: string[];
 let base: number;
 const hours = (n: number) => new Date(base + n * HOUR);
 
-function client<T>(Client: new (config: object) => T, credentials: LocalCredentials): T {
-  return new Client({ region: env.region, endpoint: env.endpoint, credentials, forcePathStyle: true, maxAttempts: 1 });
-}
-
-async function assume(
-  credentials: LocalCredentials,
-  roleArn: string,
-  extra: Record<string, unknown> = {},
-): Promise<LocalCredentials> {
-  const sts = client(STSClient, credentials);
-  const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'local-admin-silence-test', ...extra }),
-  );
-  sts.destroy();
-  const c = out.Credentials;
-  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined)
-    throw new Error('no credentials');
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-}
-
-const adminIn = (accountId: string) =>
-  assume(env.profiles.admin, `arn:aws:iam::${accountId}:role/${env.accounts.adminRoleName}`);
+const { client, assume, adminIn } = localClients(() => env, 'local-admin-silence-test');
 
 /** The deployed function's settings (hourly digests, 15 minutes of delivery lag), with every account expected. */
 function deps(now: Date, expected: readonly string[] = accounts): ReportDependencies {

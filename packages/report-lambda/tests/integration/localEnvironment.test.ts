@@ -13,7 +13,6 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { createS3IntegritySource } from '@jit-access/audit';
 import { newGrantId, revokeGrantPolicy, revokeGrantPolicyName } from '@jit-access/core';
 import { type LocalAws, type LocalCredentials, startLocalAws } from '@jit-access/local-aws';
@@ -23,6 +22,7 @@ import { main } from '../../src/local.js';
 import { type ReportDependencies, type RunResult, runReport } from '../../src/run.js';
 import { parseSettings, REPORT_ENV } from '../../src/settings.js';
 import { pngSize, screenshot, visibleTexts } from '../helpers/chromium.js';
+import { localClients } from '../helpers/localClients.js';
 import { parseMail } from '../helpers/mime.js';
 import { sentRawMessages } from '../helpers/motoServer.js';
 
@@ -49,28 +49,7 @@ let logArchive: LocalCredentials;
 let firstMail: { subject: string; text: string; html: string } | undefined;
 const previousPythonPath = process.env.PYTHONPATH;
 
-function client<T>(Client: new (config: object) => T, credentials: LocalCredentials): T {
-  return new Client({ region: env.region, endpoint: env.endpoint, credentials, forcePathStyle: true, maxAttempts: 1 });
-}
-
-async function assume(
-  credentials: LocalCredentials,
-  roleArn: string,
-  extra: Record<string, unknown> = {},
-): Promise<LocalCredentials> {
-  const sts = client(STSClient, credentials);
-  const out = await sts.send(
-    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'local-admin-report-test', ...extra }),
-  );
-  sts.destroy();
-  const c = out.Credentials;
-  if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined)
-    throw new Error('no credentials');
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-}
-
-const adminIn = (accountId: string) =>
-  assume(env.profiles.admin, `arn:aws:iam::${accountId}:role/${env.accounts.adminRoleName}`);
+const { client, assume, adminIn } = localClients(() => env, 'local-admin-report-test');
 
 function deps(): ReportDependencies {
   const s3 = client(S3Client, logArchive);
