@@ -5,7 +5,9 @@ import type { PolicyDocument } from './policy/types.js';
 /**
  * The role in every workload account that approvers assume to attach (and later remove) the
  * revocation denies on the tier roles. The tier roles cannot do it: the deny ceiling forbids
- * changing them. It can only manage `JitRevoke*` inline policies on the tier roles.
+ * changing them. It manages inline policies on the tier roles, and nothing else: `JitRevoke*` is
+ * only the CLI's naming, so an inline Allow it could put there is capped by the role's
+ * permissions boundary, its own tier policy (decision 0007).
  */
 export const REVOKER_ROLE_NAME = 'JitRevoker';
 
@@ -28,7 +30,9 @@ export function revokerTrustPolicy(config: JitConfig): PolicyDocument {
  * What the revoker may do in `accountId`: put, read, list and delete inline policies on that
  * account's tier roles, and read the roles (their MaxSessionDuration dates a deny's expiry).
  * IAM has no condition key for an inline policy's name, so the `JitRevoke*` naming is the CLI's
- * convention; the blast radius is bounded by the resources: the tier roles only.
+ * convention; the blast radius is bounded by the resources (the tier roles only) and by their
+ * permissions boundaries. Never add boundary, attach/detach or policy-version actions here: they
+ * would let an inline Allow past the boundary.
  */
 export function revokerPermissionsPolicy(config: JitConfig, accountId: string): PolicyDocument {
   const account = config.workloadAccounts.find((a) => a.id === accountId);

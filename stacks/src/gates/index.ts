@@ -28,9 +28,12 @@ export {
   type GateWorlds,
   type IamGateOptions,
   type IamGateResult,
+  outsideTierSamples,
   reportExpectations,
   SAMPLE_SOURCE_IDENTITY,
+  tierBoundaryExpectations,
   tierExpectations,
+  tierWorkSample,
   tierWorksAndRevocationExpectations,
   trustExpectations,
 } from './invariants.js';

@@ -9,6 +9,7 @@ import {
   revokeGrantPolicy,
   SECRET_PREFIX,
   secretName,
+  type Tier,
 } from '@jit-access/core';
 import { HUB_NAMES, REPORT_NAMES, STACK_NAMES, WORKLOAD_NAMES } from '../names.js';
 import { agentPrincipalArn } from '../policies/common.js';
@@ -444,25 +445,6 @@ export async function tierExpectations(world: IamWorld, config: JitConfig): Prom
         });
       }
     }
-    // What the revoker may put on the role can deny but never widen it: the boundary is the tier.
-    const widened = world.session(role.arn, {
-      sourceIdentity: SAMPLE_SOURCE_IDENTITY,
-      extraIdentity: [ALLOW_EVERYTHING],
-    });
-    for (const [action, resource] of [
-      ['dynamodb:DeleteTable', `arn:aws:dynamodb:${config.region}:${account}:table/orders`],
-      ['lambda:CreateFunction', `arn:aws:lambda:${config.region}:${account}:function:backdoor`],
-      ['iam:CreateUser', `arn:aws:iam::${account}:user/backdoor`],
-    ] as const) {
-      if (tier.actions.some((p) => actionMatches(p, action))) continue;
-      out.push({
-        caller: widened,
-        action,
-        resource,
-        expect: 'Denied',
-        why: `an inline policy on tier "${tier.name}"'s role cannot widen it: its permissions boundary is the tier policy`,
-      });
-    }
     // The security tier's way to create principals: only with the workload boundary.
     if (tier.actions.some((p) => actionMatches(p, 'iam:CreateRole'))) {
       out.push({
@@ -485,24 +467,32 @@ export async function tierExpectations(world: IamWorld, config: JitConfig): Prom
   return out;
 }
 
+/** One call of the tier's own work that the ceiling leaves alone (the first such action of its list). */
+export async function tierWorkSample(
+  config: JitConfig,
+  tier: Tier,
+  account: string,
+): Promise<{ action: string; resource: string } | undefined> {
+  const ceilingActions = denyCeilingPolicy(config).Statement.flatMap((s) => asList(s.Action));
+  for (const pattern of tier.actions) {
+    for (const action of await expandActionPattern(pattern)) {
+      if (ceilingActions.some((p) => actionMatches(p, action)) || /passrole|sendcommand|startsession/i.test(action))
+        continue;
+      const [resource] = await sampleResources(action, { account, region: config.region });
+      if (resource) return { action, resource };
+      break;
+    }
+  }
+  return undefined;
+}
+
 /** Positive controls: each tier can do some of its own work, and a revocation deny stops exactly its grant. */
 export async function tierWorksAndRevocationExpectations(world: IamWorld, config: JitConfig): Promise<Expectation[]> {
   const out: Expectation[] = [];
   for (const role of tierRoles(world, config)) {
     const tier = config.tiers.find((t) => t.roleName === role.name);
     if (!tier) continue;
-    const ceilingActions = denyCeilingPolicy(config).Statement.flatMap((s) => asList(s.Action));
-    let sample: { action: string; resource: string } | undefined;
-    for (const pattern of tier.actions) {
-      for (const action of await expandActionPattern(pattern)) {
-        if (ceilingActions.some((p) => actionMatches(p, action)) || /passrole|sendcommand|startsession/i.test(action))
-          continue;
-        const [resource] = await sampleResources(action, { account: role.account, region: config.region });
-        if (resource) sample = { action, resource };
-        break;
-      }
-      if (sample) break;
-    }
+    const sample = await tierWorkSample(config, tier, role.account);
     if (!sample) continue;
     const session = world.session(role.arn, { sourceIdentity: SAMPLE_SOURCE_IDENTITY });
     out.push({ caller: session, ...sample, expect: 'Allowed', why: `tier "${tier.name}" can do its own work` });
@@ -519,6 +509,152 @@ export async function tierWorksAndRevocationExpectations(world: IamWorld, config
       expect: 'Allowed',
       why: `revoking one grant leaves another grant on tier "${tier.name}" working`,
     });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tier roles' permissions boundary (decision 0007): JitRevoker can put any inline policy on a
+// tier role (IAM has no condition key on an inline policy's name or content), so an inline Allow
+// must never reach past the tier, and nobody in the approver path may move the boundary.
+
+/**
+ * Calls the ceiling leaves alone and some shipped tier does not hold: what an inline `Allow *` on
+ * a tier role would reach without the boundary. Those `tier` itself allows are left out.
+ */
+export function outsideTierSamples(
+  config: JitConfig,
+  tier: Tier,
+  account: string,
+): { action: string; resource: string; context?: Context }[] {
+  const r = config.region;
+  const samples: { action: string; resource: string; context?: Context }[] = [
+    { action: 'ec2:RunInstances', resource: `arn:aws:ec2:${r}:${account}:instance/i-0123456789abcdef0` },
+    { action: 'dynamodb:DeleteTable', resource: `arn:aws:dynamodb:${r}:${account}:table/orders` },
+    { action: 'lambda:CreateFunction', resource: `arn:aws:lambda:${r}:${account}:function:backdoor` },
+    {
+      action: 'secretsmanager:GetSecretValue',
+      resource: `arn:aws:secretsmanager:${r}:${account}:secret:prod/db-password-${SECRET_SUFFIX}`,
+    },
+    { action: 's3:GetObject', resource: 'arn:aws:s3:::customer-data/export.csv' },
+    // On the passable path and with the workload boundary, as the ceiling requires: only the
+    // tier boundary stands in the way.
+    {
+      action: 'iam:CreateRole',
+      resource: `arn:aws:iam::${account}:role${config.passableRolePath}backdoor`,
+      context: { 'iam:PermissionsBoundary': boundaryPolicyArn(account) },
+    },
+  ];
+  return samples.filter((s) => !tier.actions.some((p) => actionMatches(p, s.action)));
+}
+
+/** What would let an inline Allow past the boundary: changing the boundary, the role's managed policies, or a policy. */
+const BOUNDARY_ROLE_CHANGES = [
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+] as const;
+const POLICY_CHANGES = [
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:DeletePolicyVersion',
+  'iam:DeletePolicy',
+] as const;
+
+/** The product's managed policies in one account: the model's names, and every `Jit*` policy in the templates. */
+function jitPolicyArns(world: IamWorld, config: JitConfig, account: string): string[] {
+  const names = new Set<string>([
+    ...config.tiers.map((t) => MANAGED_POLICY_NAMES.tier(t.name)),
+    MANAGED_POLICY_NAMES.ceiling,
+    MANAGED_POLICY_NAMES.boundary,
+    ...world.model.managedPolicies.filter((p) => p.account === account && p.name.startsWith('Jit')).map((p) => p.name),
+  ]);
+  return [...names].map((name) => `arn:aws:iam::${account}:policy/${name}`);
+}
+
+/**
+ * The boundary holds: with an inline `Allow *` on a tier role (what a compromised JitRevoker can
+ * put there), the tier's sessions reach nothing outside the tier, still do the tier's work, and
+ * are still stopped by a revocation deny; neither JitRevoker nor such a session can change the
+ * boundary, the roles' managed policies or any `Jit*` policy.
+ */
+export async function tierBoundaryExpectations(world: IamWorld, config: JitConfig): Promise<Expectation[]> {
+  const out: Expectation[] = [];
+  const roles = tierRoles(world, config);
+  // A boundary swap to the workload boundary (`*` minus the ceiling) would satisfy the ceiling's
+  // boundary condition: it must be refused too.
+  const boundaryContexts = (account: string): (Context | undefined)[] => [
+    undefined,
+    { 'iam:PermissionsBoundary': boundaryPolicyArn(account) },
+    { 'iam:PermissionsBoundary': `arn:aws:iam::${account}:policy/AllowEverything` },
+  ];
+  const locks = (account: string): { action: string; resource: string; context?: Context }[] => [
+    ...roles
+      .filter((r) => r.account === account)
+      .flatMap((r) =>
+        BOUNDARY_ROLE_CHANGES.flatMap((action) =>
+          boundaryContexts(account).map((context) => ({ action, resource: r.arn, ...(context ? { context } : {}) })),
+        ),
+      ),
+    ...jitPolicyArns(world, config, account).flatMap((resource) =>
+      POLICY_CHANGES.map((action) => ({ action, resource })),
+    ),
+  ];
+
+  for (const role of roles) {
+    const tier = config.tiers.find((t) => t.roleName === role.name);
+    if (!tier) continue;
+    const widened = world.session(role.arn, {
+      sourceIdentity: SAMPLE_SOURCE_IDENTITY,
+      extraIdentity: [ALLOW_EVERYTHING],
+    });
+    for (const s of outsideTierSamples(config, tier, role.account)) {
+      out.push({
+        caller: widened,
+        ...s,
+        expect: 'Denied',
+        why: `an inline Allow * on tier "${tier.name}"'s role cannot reach outside the tier: its permissions boundary is the tier policy`,
+      });
+    }
+    const own = await tierWorkSample(config, tier, role.account);
+    if (own) {
+      out.push({
+        caller: widened,
+        ...own,
+        expect: 'Allowed',
+        why: `with an inline Allow * on its role, tier "${tier.name}" still does its own work (the boundary is the tier, not less)`,
+      });
+      out.push({
+        caller: world.session(role.arn, {
+          sourceIdentity: SAMPLE_SOURCE_IDENTITY,
+          extraIdentity: [ALLOW_EVERYTHING, revokeGrantPolicy(SAMPLE_SOURCE_IDENTITY)],
+        }),
+        ...own,
+        expect: 'ExplicitlyDenied',
+        why: `a revocation deny still stops tier "${tier.name}" beside an inline Allow *: a boundary never limits a deny`,
+      });
+    }
+    for (const l of locks(role.account)) {
+      out.push({
+        caller: widened,
+        ...l,
+        expect: 'ExplicitlyDenied',
+        why: `the ceiling keeps tier "${tier.name}" (even with an inline Allow *) from changing a tier role's boundary or policies`,
+      });
+    }
+  }
+
+  for (const revoker of revokerRoles(world)) {
+    const session = world.session(revoker.arn, { sessionName: 'revoker-alice' });
+    for (const l of locks(revoker.account)) {
+      out.push({
+        caller: session,
+        ...l,
+        expect: 'Denied',
+        why: "JitRevoker cannot change a tier role's boundary or managed policies, nor any Jit* policy",
+      });
+    }
   }
   return out;
 }
@@ -658,26 +794,9 @@ export function approverExpectations(world: IamWorld, config: JitConfig): Expect
     for (const role of tiers) {
       add(session, 'iam:PutRolePolicy', role.arn, 'Allowed', 'the revoker attaches revocation denies to tier roles');
       add(session, 'iam:DeleteRolePolicy', role.arn, 'Allowed', 'the revoker removes expired revocation denies');
-      for (const action of [
-        'iam:AttachRolePolicy',
-        'iam:DetachRolePolicy',
-        'iam:PutRolePermissionsBoundary',
-        'iam:DeleteRolePermissionsBoundary',
-        'iam:UpdateAssumeRolePolicy',
-        'iam:DeleteRole',
-        'iam:TagRole',
-      ]) {
-        add(session, action, role.arn, 'Denied', "the revoker cannot change a tier role's policies, boundary or trust");
-      }
-    }
-    for (const name of [
-      ...config.tiers.map((t) => MANAGED_POLICY_NAMES.tier(t.name)),
-      MANAGED_POLICY_NAMES.ceiling,
-      MANAGED_POLICY_NAMES.boundary,
-    ]) {
-      const arn = `arn:aws:iam::${account}:policy/${name}`;
-      for (const action of ['iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy']) {
-        add(session, action, arn, 'Denied', "approvers cannot change a tier's policy, the ceiling or the boundary");
+      // The boundary, the managed policies and the Jit* policies: tierBoundaryExpectations.
+      for (const action of ['iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole']) {
+        add(session, action, role.arn, 'Denied', "the revoker cannot change a tier role's trust, or the role itself");
       }
     }
     add(session, 'iam:PutRolePolicy', revoker.arn, 'Denied', 'the revoker cannot widen itself');
@@ -801,6 +920,7 @@ export async function checkIamInvariants(options: IamGateOptions): Promise<IamGa
     await evaluate(w, 'invariant 3: tiers (per-account stacks)', await tierExpectations(w, config)),
     await evaluate(w, 'tiers work; revocation stops one grant', await tierWorksAndRevocationExpectations(w, config)),
     await evaluate(w, 'trust policies', trustExpectations(w, config)),
+    await evaluate(w, 'tier boundaries', await tierBoundaryExpectations(w, config)),
     await evaluate(w, 'approvers', approverExpectations(w, config)),
     await evaluate(w, 'report function', reportExpectations(w, config)),
   ];
@@ -808,6 +928,7 @@ export async function checkIamInvariants(options: IamGateOptions): Promise<IamGa
     const s = worlds.stackSet;
     results.push(
       await evaluate(s, 'invariant 3: tiers (StackSet template)', await tierExpectations(s, config)),
+      await evaluate(s, 'tier boundaries (StackSet template)', await tierBoundaryExpectations(s, config)),
       await evaluate(s, 'trust policies (StackSet template)', trustExpectations(s, config)),
     );
   }

@@ -35,6 +35,11 @@ export function agentBasePolicy(config: JitConfig): PolicyDocument {
   };
 }
 
+/**
+ * What a tier allows: its actions, and nothing else. The same document is the tier role's
+ * permissions boundary (decision 0007), so an inline Allow someone puts on the role (JitRevoker
+ * can) never reaches past the tier. Keep it exactly the tier: anything added here widens both.
+ */
 export function tierPermissionsPolicy(config: JitConfig, tierName: string): PolicyDocument {
   const tier = requireTier(config, tierName);
   return {

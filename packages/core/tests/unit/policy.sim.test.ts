@@ -347,6 +347,58 @@ describe('invariant 3: no tier can cross the deny ceiling or escalate', () => {
   });
 });
 
+describe("a tier role's permissions boundary is its own tier policy (decision 0007)", () => {
+  // JitRevoker may put any inline policy on a tier role: IAM has no condition key on an inline
+  // policy's name or content. This is what it could put there.
+  const inlineAllowAll: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  };
+  const widened = (tier: string, bounded: boolean, ...more: PolicyDocument[]) => ({
+    identity: [tierPermissionsPolicy(config, tier), denyCeilingPolicy(config), inlineAllowAll, ...more],
+    ...(bounded ? { boundary: tierPermissionsPolicy(config, tier) } : {}),
+  });
+  const principal = (tier: string) =>
+    assumedRoleArn(
+      WORKLOAD,
+      config.tiers.find((t) => t.name === tier)?.roleName ?? '',
+      'jit-01JQ0000000000000000000000',
+    );
+  const sourceIdentity = { 'aws:SourceIdentity': 'jit-01JQ0000000000000000000000' };
+
+  it.each([
+    ['ops', 'iam:CreateRole', `arn:aws:iam::${WORKLOAD}:role/jit-workload/backdoor`],
+    ['ops', 'dynamodb:DeleteTable', `arn:aws:dynamodb:${REGION}:${WORKLOAD}:table/orders`],
+    ['deploy', 'ec2:RunInstances', `arn:aws:ec2:${REGION}:${WORKLOAD}:instance/i-1`],
+    ['security', 's3:GetObject', 'arn:aws:s3:::customer-data/export.csv'],
+  ])(
+    'keeps an inline Allow * on the %s role from %s, which it would reach without the boundary',
+    async (tier, action, resource) => {
+      // With the workload boundary, on the passable path: the ceiling lets iam:CreateRole through.
+      const context =
+        action === 'iam:CreateRole'
+          ? { ...sourceIdentity, 'iam:PermissionsBoundary': boundaryPolicyArn(WORKLOAD) }
+          : sourceIdentity;
+      const request = { principal: principal(tier), action, resource, context };
+      expect(await simulate(widened(tier, true), request)).toBe('ImplicitlyDenied');
+      expect(await simulate(widened(tier, false), request)).toBe('Allowed');
+    },
+  );
+
+  it('leaves each tier its own work, and a revocation deny still stops it (a boundary never limits a deny)', async () => {
+    for (const [tier, action, resource] of [
+      ['ops', 'ec2:DescribeInstances', '*'],
+      ['deploy', 'ecs:UpdateService', `arn:aws:ecs:${REGION}:${WORKLOAD}:service/prod/api`],
+      ['security', 'ec2:AuthorizeSecurityGroupIngress', `arn:aws:ec2:${REGION}:${WORKLOAD}:security-group/sg-1`],
+    ] as const) {
+      const request = { principal: principal(tier), action, resource, context: sourceIdentity };
+      expect(await simulate(widened(tier, true), request), tier).toBe('Allowed');
+      const revoked = widened(tier, true, revokeGrantPolicy('jit-01JQ0000000000000000000000'));
+      expect(await simulate(revoked, request), tier).toBe('ExplicitlyDenied');
+    }
+  });
+});
+
 describe('the elevated roles trust only approvers with a jit- source identity', () => {
   const role = `arn:aws:iam::${WORKLOAD}:role/AgentElevated-Ops`;
   // Cross-account: the caller's own identity policy must allow sts:AssumeRole too; give every

@@ -32,6 +32,21 @@ describe('the revoker role', () => {
     ["another account's tier role", 'iam:PutRolePolicy', 'arn:aws:iam::222222222222:role/AgentElevated-Ops'],
     ['a managed policy attachment', 'iam:AttachRolePolicy', 'arn:aws:iam::333333333333:role/AgentElevated-Ops'],
     ['a trust policy change', 'iam:UpdateAssumeRolePolicy', 'arn:aws:iam::333333333333:role/AgentElevated-Ops'],
+    // The boundary (decision 0007): what would let an inline Allow past it.
+    [
+      "a tier role's permissions boundary (set)",
+      'iam:PutRolePermissionsBoundary',
+      'arn:aws:iam::333333333333:role/AgentElevated-Ops',
+    ],
+    [
+      "a tier role's permissions boundary (removal)",
+      'iam:DeleteRolePermissionsBoundary',
+      'arn:aws:iam::333333333333:role/AgentElevated-Ops',
+    ],
+    ['a managed policy detachment', 'iam:DetachRolePolicy', 'arn:aws:iam::333333333333:role/AgentElevated-Ops'],
+    ['a new version of the tier policy', 'iam:CreatePolicyVersion', 'arn:aws:iam::333333333333:policy/JitTier-ops'],
+    ['another default version', 'iam:SetDefaultPolicyVersion', 'arn:aws:iam::333333333333:policy/JitTier-ops'],
+    ['the tier policy itself', 'iam:DeletePolicy', 'arn:aws:iam::333333333333:policy/JitTier-ops'],
   ])('may not touch %s', async (_name, action, resource) => {
     const decision = await simulate(
       { identity: [revokerPermissionsPolicy(config, '333333333333')] },

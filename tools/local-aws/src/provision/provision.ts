@@ -78,6 +78,8 @@ export interface ProvisionedRole {
   readonly roleName: string;
   readonly roleArn: string;
   readonly managedPolicies: readonly string[];
+  /** The role's permissions boundary: its own tier policy (decision 0007). moto stores it but never evaluates it. */
+  readonly permissionsBoundary: string;
 }
 
 export interface ProvisionedIdentity {
@@ -214,7 +216,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       `provisioned the local admin (user ${LOCAL_NAMES.adminUser}, role ${LOCAL_NAMES.adminRole} in ${every.length} accounts)`,
     );
 
-    // Workload accounts: one role per tier with its tier policy and the ceiling.
+    // Workload accounts: one role per tier with its tier policy and the ceiling, and the tier
+    // policy as its permissions boundary (as the stacks do).
     const ceiling = forMoto(`${MANAGED_POLICY_NAMES.ceiling} (every workload account)`, denyCeilingPolicy(config));
     const trust = elevatedRoleTrustPolicy(config);
     const trustWidenings = trustPolicyWidenings('trust policy of the elevated roles', trust);
@@ -233,6 +236,17 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
         forMoto(MANAGED_POLICY_NAMES.tier(tier.name), tierPermissionsPolicy(config, tier.name)),
       ]),
     );
+    for (const tier of config.tiers.filter((t) => config.workloadAccounts.some((a) => a.tiers.includes(t.name)))) {
+      const boundary: MotoWidening = {
+        policy: `${MANAGED_POLICY_NAMES.tier(tier.name)} as permissions boundary of ${tier.roleName} (every workload account)`,
+        statement: '*',
+        change: 'attached but never evaluated',
+        reason:
+          'moto ignores permissions boundaries: locally an inline Allow put on the tier role (JitRevoker can) widens the tier',
+      };
+      widenings.push(boundary);
+      log(`moto: ${boundary.policy}: ${boundary.change} (${boundary.reason})`);
+    }
     const workloads: LocalAccounts['workloads'][number][] = [];
     for (const account of config.workloadAccounts) {
       const iam = client(IAMClient, motoEndpoint, config.region, account.id);
@@ -264,6 +278,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
             Description: tier.description,
             AssumeRolePolicyDocument: JSON.stringify(trust),
             MaxSessionDuration: 3_600,
+            PermissionsBoundary: tierArn,
             Tags: [{ Key: 'jit:tier', Value: tier.name }],
           }),
         );
@@ -275,6 +290,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
           roleName: tier.roleName,
           roleArn: roleArn(account.id, tier.roleName),
           managedPolicies: [tierPolicyName, MANAGED_POLICY_NAMES.ceiling],
+          permissionsBoundary: tierPolicyName,
         });
       }
       await iam.send(
