@@ -21,8 +21,10 @@ export {
 export {
   grantIdFromSessionName,
   grantIdTime,
+  IDENTITY_CENTER_ROLE_PATH,
   isAccountId,
   isGrantId,
+  isIdentityCenterRole,
   MANAGED_POLICY_NAMES,
   newGrantId,
   parseRevokePolicyName,
@@ -52,9 +54,11 @@ export {
 export {
   agentBasePolicy,
   approverAccounts,
+  approverTrustStatements,
   boundaryPolicyArn,
   denyCeilingPolicy,
   elevatedRoleTrustPolicy,
+  MFA_CONDITION,
   revokeAllSessionsPolicy,
   revokeGrantPolicy,
   SESSION_POLICY_MAX_CHARS,

@@ -14,6 +14,25 @@ export const SESSION_TAG = {
   until: 'jit:until',
 } as const;
 
+/**
+ * The IAM path of the roles IAM Identity Center creates for permission sets
+ * (`AWSReservedSSO_<set>_<random>`), optionally followed by a region segment.
+ */
+export const IDENTITY_CENTER_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
+
+// Only the literal path counts: a pattern with a wildcard before it (role/*AWSReservedSSO_*)
+// could also match roles anyone in the account can create.
+const IDENTITY_CENTER_ROLE = /^arn:aws:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\//;
+
+/**
+ * Whether an approver principal (ARN or pattern) names IAM Identity Center roles only: its role
+ * path starts with `/aws-reserved/sso.amazonaws.com/`. Their sessions' MFA is the identity
+ * provider's; IAM does not mark them with `aws:MultiFactorAuthPresent`.
+ */
+export function isIdentityCenterRole(principal: string): boolean {
+  return IDENTITY_CENTER_ROLE.test(principal);
+}
+
 const ACCOUNT_ID = /^\d{12}$/;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 // STS: RoleSessionName and SourceIdentity are 2-64 characters of [\w+=,.@-].

@@ -1,5 +1,5 @@
 import type { JitConfig } from './config/schema.js';
-import { approverAccounts } from './policy/documents.js';
+import { approverTrustStatements } from './policy/documents.js';
 import type { PolicyDocument } from './policy/types.js';
 
 /**
@@ -11,18 +11,15 @@ import type { PolicyDocument } from './policy/types.js';
  */
 export const REVOKER_ROLE_NAME = 'JitRevoker';
 
+/**
+ * Approvers only; with `approvers.requireMfa`, like the tier roles, only from sessions made with
+ * MFA unless they are IAM Identity Center roles: whoever can assume the revoker can also delete a
+ * revocation deny (threat 5.3), so a stolen access key without MFA must not reach it either.
+ */
 export function revokerTrustPolicy(config: JitConfig): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'ApproversRevoke',
-        Effect: 'Allow',
-        Principal: { AWS: approverAccounts(config).map((id) => `arn:aws:iam::${id}:root`) },
-        Action: 'sts:AssumeRole',
-        Condition: { ArnLike: { 'aws:PrincipalArn': [...config.approvers.principals] } },
-      },
-    ],
+    Statement: approverTrustStatements(config, { sid: 'ApproversRevoke', action: 'sts:AssumeRole', conditions: {} }),
   };
 }
 

@@ -8,7 +8,7 @@ import {
   secretName,
   serializeElevatedPayload,
 } from '@jit-access/core';
-import { type ApproverIdentity, identifyApprover } from './aws/approver.js';
+import { type ApproverIdentity, identifyApprover, mfaRefusalHint } from './aws/approver.js';
 import { type AwsClients, awsErrorInfo, describeAwsError, isAccessDenied } from './aws/clients.js';
 import {
   describeSecret,
@@ -175,7 +175,13 @@ export async function grant(options: GrantOptions, deps: GrantDeps): Promise<Gra
   const start = clock();
   const effectiveUntil = new Date(start.getTime() + plan.minutes * 60_000);
   progress(`assuming ${plan.roleArn}`);
-  const assumed = await assumeTierRole(deps.clients, plan, approver, effectiveUntil);
+  const assumed = await assumeTierRole(
+    deps.clients,
+    plan,
+    approver,
+    effectiveUntil,
+    mfaRefusalHint(deps.config, approver.arn),
+  );
   const warnings: GrantWarning[] = [];
   if (assumed.correlation === 'session-name') {
     warnings.push({
@@ -453,6 +459,7 @@ async function assumeTierRole(
   plan: GrantPlan,
   approver: ApproverIdentity,
   effectiveUntil: Date,
+  mfaHint: string | undefined,
 ): Promise<AssumedRole> {
   const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
   const policy = sessionPolicyFor(plan, effectiveUntil);
@@ -488,10 +495,10 @@ async function assumeTierRole(
         out = await assume(false);
         inherited = true;
       } catch (retryError) {
-        throw assumeError(plan, retryError);
+        throw assumeError(plan, retryError, mfaHint);
       }
     } else {
-      throw assumeError(plan, error);
+      throw assumeError(plan, error, mfaHint);
     }
   }
   const c = out.Credentials;
@@ -509,7 +516,7 @@ async function assumeTierRole(
   };
 }
 
-function assumeError(plan: GrantPlan, error: unknown): GrantError {
+function assumeError(plan: GrantPlan, error: unknown, mfaHint: string | undefined): GrantError {
   const info = awsErrorInfo(error);
   if (info.name === 'PackedPolicyTooLarge' || /packed/i.test(info.message)) {
     return new GrantError(
@@ -521,7 +528,7 @@ function assumeError(plan: GrantPlan, error: unknown): GrantError {
   return new GrantError(GrantErrorCode.AwsRefused, `${describeAwsError(`sts:AssumeRole ${plan.roleArn}`, error)}`, {
     ...(isAccessDenied(error)
       ? {
-          suggestion: `your identity must be an approver (accounts/jit.yaml approvers.principals) allowed by the role's trust policy in ${plan.account.id}`,
+          suggestion: `your identity must be an approver (accounts/jit.yaml approvers.principals) allowed by the role's trust policy in ${plan.account.id}${mfaHint === undefined ? '' : `; ${mfaHint}`}`,
         }
       : {}),
     cause: error,

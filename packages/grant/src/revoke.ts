@@ -17,8 +17,8 @@ import {
   sessionNameFor,
   type WorkloadAccount,
 } from '@jit-access/core';
-import { type ApproverIdentity, identifyApprover } from './aws/approver.js';
-import { type AwsClients, type AwsCredentials, describeAwsError, isNotFound } from './aws/clients.js';
+import { type ApproverIdentity, identifyApprover, mfaRefusalHint } from './aws/approver.js';
+import { type AwsClients, type AwsCredentials, describeAwsError, isAccessDenied, isNotFound } from './aws/clients.js';
 import { describeSecret, META, removePreviousStage, tagSecret, writeSecretAfter } from './aws/secretStore.js';
 import { GrantError, GrantErrorCode, type GrantWarning, GrantWarningCode } from './errors.js';
 import type { GrantEvent } from './notify/event.js';
@@ -142,7 +142,7 @@ async function attachDeny(
   const denies: AttachedDeny[] = [];
   const failures: string[] = [];
   try {
-    const iam = await revokerIam(deps.clients, account, approver, revokerRole);
+    const iam = await revokerIam(deps, account, approver, revokerRole);
     const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
     try {
       for (const role of tierRoleArns(deps.config, account)) {
@@ -371,12 +371,13 @@ export async function revoke(options: RevokeOptions, deps: RevokeDeps): Promise<
 
 /** An IAM client acting as the revoker role in the workload account. */
 async function revokerIam(
-  clients: AwsClients,
+  deps: { readonly config: JitConfig; readonly clients: AwsClients },
   account: WorkloadAccount,
   approver: ApproverIdentity,
   revokerRole: string | undefined,
 ) {
   const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+  const { clients } = deps;
   const arn = roleArn(account.id, revokerRole ?? REVOKER_ROLE_NAME);
   const sts = await clients.sts();
   let credentials: AwsCredentials;
@@ -397,9 +398,13 @@ async function revokerIam(
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRole returned no credentials');
     credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
   } catch (error) {
-    throw new GrantError(GrantErrorCode.RevocationIncomplete, describeAwsError(`sts:AssumeRole ${arn}`, error), {
-      cause: error,
-    });
+    // Callers report the message only (a revocation goes on with the next account): the hint goes in it.
+    const hint = isAccessDenied(error) ? mfaRefusalHint(deps.config, approver.arn) : undefined;
+    throw new GrantError(
+      GrantErrorCode.RevocationIncomplete,
+      `${describeAwsError(`sts:AssumeRole ${arn}`, error)}${hint === undefined ? '' : ` (${hint})`}`,
+      { cause: error },
+    );
   }
   return clients.iamWith(credentials);
 }
@@ -446,7 +451,7 @@ export async function listRevocations(
   for (const a of accounts) {
     let iam: Awaited<ReturnType<typeof revokerIam>>;
     try {
-      iam = await revokerIam(deps.clients, a, approver, deps.revokerRole);
+      iam = await revokerIam(deps, a, approver, deps.revokerRole);
     } catch (error) {
       errors.push(`${a.name} (${a.id}): ${error instanceof Error ? error.message : String(error)}`);
       continue;
@@ -517,7 +522,7 @@ export async function clearRevocations(
   }
   for (const [accountId, denies] of byAccount) {
     const a = requireAccount(deps.config, accountId);
-    const iam = await revokerIam(deps.clients, a, approver, deps.revokerRole);
+    const iam = await revokerIam(deps, a, approver, deps.revokerRole);
     for (const d of denies) {
       try {
         await iam.send(

@@ -17,6 +17,7 @@ export {
   agentCannotApproveExpectations,
   approverCaller,
   approverExpectations,
+  approverNeedsMfa,
   buildWorlds,
   type CheckFailure,
   type CheckResult,

@@ -2,6 +2,7 @@ import {
   boundaryPolicyArn,
   denyCeilingPolicy,
   ESCALATION_CATALOGUE,
+  isIdentityCenterRole,
   type JitConfig,
   MANAGED_POLICY_NAMES,
   type PolicyDocument,
@@ -167,18 +168,56 @@ function revokerRoles(world: IamWorld): PrincipalModel[] {
   return world.model.principals.filter((p) => p.kind === 'role' && p.name === WORKLOAD_NAMES.revokerRole);
 }
 
-/** The approvers' identity: the hub's JitApprover managed policies, as a permission set would carry them. */
-export function approverCaller(world: IamWorld, config: JitConfig, sourceIdentity?: string): Caller {
-  const policies = world.model.managedPolicies
+/** The approvers' identity policies: the hub's JitApprover managed policies, as a permission set would carry them. */
+function approverIdentityPolicies(world: IamWorld, config: JitConfig): PolicyDocument[] {
+  return world.model.managedPolicies
     .filter((p) => p.account === config.hub.id && p.name.startsWith(HUB_NAMES.approverPolicy))
     .map((p) => p.document);
-  const concrete = config.approvers.principals.find((p) => !p.includes('*')) ?? config.approvers.principals[0] ?? '';
-  return world.outsider({
-    label: `approver ${concrete.split('/').pop()}`,
-    principalArn: concrete.replace(/\*/g, 'x'),
-    identity: policies,
+}
+
+const MFA_KEY = 'aws:MultiFactorAuthPresent';
+
+/** Whether the configuration wants this approver principal to have signed in with MFA (decision 0008). */
+export function approverNeedsMfa(config: JitConfig, principal: string): boolean {
+  return config.approvers.requireMfa && !isIdentityCenterRole(principal);
+}
+
+function approverFor(
+  world: IamWorld,
+  config: JitConfig,
+  principal: string,
+  mfa: 'as-required' | 'absent' | 'false',
+  sourceIdentity?: string,
+): Caller {
+  const caller = world.outsider({
+    label: `approver ${principal.split('/').pop()}${mfa === 'as-required' ? '' : ` (MFA ${mfa})`}`,
+    principalArn: principal.replace(/\*/g, 'x'),
+    identity: approverIdentityPolicies(world, config),
     ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
   });
+  const value = mfa === 'as-required' ? (approverNeedsMfa(config, principal) ? 'true' : undefined) : mfa;
+  return value === 'true' || value === 'false'
+    ? { ...caller, context: { ...caller.context, [MFA_KEY]: value } }
+    : caller;
+}
+
+/**
+ * An approver signed in as the configuration requires (from an MFA session when
+ * `approvers.requireMfa` applies to it): the first approver principal without a wildcard.
+ */
+export function approverCaller(world: IamWorld, config: JitConfig, sourceIdentity?: string): Caller {
+  const concrete = config.approvers.principals.find((p) => !p.includes('*')) ?? config.approvers.principals[0] ?? '';
+  return approverFor(world, config, concrete, 'as-required', sourceIdentity);
+}
+
+/** One approver principal of each kind the configuration names: IAM Identity Center role, IAM role, IAM user. */
+function approverKinds(config: JitConfig): string[] {
+  const kinds = [
+    config.approvers.principals.find(isIdentityCenterRole),
+    config.approvers.principals.find((p) => p.includes(':role/') && !isIdentityCenterRole(p)),
+    config.approvers.principals.find((p) => p.includes(':user/')),
+  ];
+  return kinds.filter((p): p is string => p !== undefined);
 }
 
 const ALLOW_EVERYTHING: PolicyDocument = {
@@ -280,8 +319,10 @@ export function agentCannotApproveExpectations(world: IamWorld, config: JitConfi
   for (const role of [...tierRoles(world, config), ...revokerRoles(world)]) {
     for (const action of ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession']) {
       add(agent, action, role.arn, 'Denied', si);
-      // Even an agent whose own policies allowed everything is refused by the trust policy.
+      // Even an agent whose own policies allowed everything is refused by the trust policy, from
+      // an MFA session too: MFA is asked of approvers, it does not make anyone one.
       add(agentWithEverything, action, role.arn, 'Denied', si);
+      add(agentWithEverything, action, role.arn, 'Denied', { ...si, 'aws:MultiFactorAuthPresent': 'true' });
     }
   }
   for (const account of config.workloadAccounts) {
@@ -421,13 +462,17 @@ export async function tierExpectations(world: IamWorld, config: JitConfig): Prom
     for (const statement of denyCeilingPolicy(config).Statement) {
       if (statement.Effect !== 'Deny') continue;
       for (const d of await deniedBy(statement, account, config.region)) {
+        // IAM refuses changes to the roles AWS manages under /aws-reserved/ (IAM Identity Center's
+        // approver roles) before any policy is read, and the simulator models that: such a
+        // request is denied, though not by our explicit deny.
+        const awsManagedRole = /^arn:aws:iam::\d{12}:role\/aws-reserved\//.test(d.resource);
         out.push({
           caller: session,
           action: d.action,
           resource: d.resource,
           context: d.context,
-          expect: 'ExplicitlyDenied',
-          why: `invariant 3: the deny ceiling (${statement.Sid ?? 'statement'}) applies to tier "${tier.name}"`,
+          expect: awsManagedRole ? 'Denied' : 'ExplicitlyDenied',
+          why: `invariant 3: the deny ceiling (${statement.Sid ?? 'statement'}) applies to tier "${tier.name}"${awsManagedRole ? ' (an AWS-managed role: IAM refuses the change anyway)' : ''}`,
         });
       }
     }
@@ -672,22 +717,62 @@ export function trustExpectations(world: IamWorld, config: JitConfig): Expectati
     identity: [ALLOW_EVERYTHING],
     sourceIdentity: SAMPLE_SOURCE_IDENTITY,
   });
+  const adminWithMfa: Caller = {
+    ...admin,
+    label: `${admin.label}, from an MFA session`,
+    context: { ...admin.context, [MFA_KEY]: 'true' },
+  };
   const why = 'the tier roles trust approvers only, with a jit- source identity and jit: session tags';
+  const mfaWhy = config.approvers.requireMfa
+    ? 'approvers.requireMfa: IAM users and roles approve only from a session made with MFA; IAM Identity Center roles without it (decision 0008)'
+    : 'approvers.requireMfa is off: approvers need no MFA session';
+  const si = { 'sts:SourceIdentity': SAMPLE_SOURCE_IDENTITY };
   for (const role of tierRoles(world, config)) {
-    const add = (caller: Caller, action: string, expect: Expected, context?: Context): void => {
-      out.push({ caller, action, resource: role.arn, expect, why, ...(context ? { context } : {}) });
+    const add = (caller: Caller, action: string, expect: Expected, context?: Context, reason = why): void => {
+      out.push({ caller, action, resource: role.arn, expect, why: reason, ...(context ? { context } : {}) });
     };
     // The account-agnostic template creates every tier's role; the approvers' policy still
     // limits each tier to its accounts.
     const allowedHere = config.tiers.some((t) => t.roleName === role.name && t.accountIds.includes(role.account));
     const granted: Expected = allowedHere ? 'Allowed' : 'Denied';
-    add(approver, 'sts:AssumeRole', granted, { 'sts:SourceIdentity': SAMPLE_SOURCE_IDENTITY });
-    add(approver, 'sts:SetSourceIdentity', granted, { 'sts:SourceIdentity': SAMPLE_SOURCE_IDENTITY });
+    add(approver, 'sts:AssumeRole', granted, si);
+    add(approver, 'sts:SetSourceIdentity', granted, si);
     add(approverNoSi, 'sts:AssumeRole', 'Denied');
     add(approverNoSi, 'sts:AssumeRole', 'Denied', { 'sts:SourceIdentity': 'alice' });
     add(approver, 'sts:TagSession', granted, { 'aws:TagKeys': ['jit:grant', 'jit:tier'] });
     add(approver, 'sts:TagSession', 'Denied', { 'aws:TagKeys': ['jit:grant', 'team'] });
-    add(admin, 'sts:AssumeRole', 'Denied', { 'sts:SourceIdentity': SAMPLE_SOURCE_IDENTITY });
+    add(admin, 'sts:AssumeRole', 'Denied', si);
+    add(adminWithMfa, 'sts:AssumeRole', 'Denied', si);
+    for (const principal of approverKinds(config)) {
+      const signedIn = approverFor(world, config, principal, 'as-required', SAMPLE_SOURCE_IDENTITY);
+      add(signedIn, 'sts:AssumeRole', granted, si, mfaWhy);
+      add(approverFor(world, config, principal, 'as-required'), 'sts:AssumeRole', 'Denied', undefined, why);
+      const withoutMfa: Expected = approverNeedsMfa(config, principal) ? 'Denied' : granted;
+      for (const mfa of ['absent', 'false'] as const) {
+        const caller = approverFor(world, config, principal, mfa, SAMPLE_SOURCE_IDENTITY);
+        add(caller, 'sts:AssumeRole', withoutMfa, si, mfaWhy);
+        add(caller, 'sts:SetSourceIdentity', withoutMfa, si, mfaWhy);
+      }
+    }
+  }
+  // JitRevoker: approvers only, and with requireMfa the same MFA rule (it can delete revocation denies).
+  for (const revoker of revokerRoles(world)) {
+    for (const principal of approverKinds(config)) {
+      const add = (caller: Caller, expect: Expected): void => {
+        out.push({ caller, action: 'sts:AssumeRole', resource: revoker.arn, expect, why: mfaWhy });
+      };
+      add(approverFor(world, config, principal, 'as-required'), 'Allowed');
+      for (const mfa of ['absent', 'false'] as const) {
+        add(approverFor(world, config, principal, mfa), approverNeedsMfa(config, principal) ? 'Denied' : 'Allowed');
+      }
+    }
+    out.push({
+      caller: adminWithMfa,
+      action: 'sts:AssumeRole',
+      resource: revoker.arn,
+      expect: 'Denied',
+      why: 'JitRevoker trusts approvers only',
+    });
   }
   // A tier's role in an account the tier is not allowed for: the approvers' policy refuses it.
   for (const tier of config.tiers) {
@@ -697,7 +782,7 @@ export function trustExpectations(world: IamWorld, config: JitConfig): Expectati
         caller: approver,
         action: 'sts:AssumeRole',
         resource: `arn:aws:iam::${account.id}:role/${tier.roleName}`,
-        context: { 'sts:SourceIdentity': SAMPLE_SOURCE_IDENTITY },
+        context: si,
         expect: 'Denied',
         why: `tier "${tier.name}" is not allowed for ${account.name}`,
       });

@@ -120,7 +120,7 @@ export class WorkloadStack extends Stack {
       trustDoc,
       IAM_LIMITS.trustPolicyChars,
       "the tier roles' trust policy",
-      'Use fewer approver principals, or patterns (arn:aws:iam::<id>:role/AWSReservedSSO_Approver_*).',
+      'Use fewer approver principals, or patterns (arn:aws:iam::<id>:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Approver_*).',
     );
     for (const tier of tiers) {
       checkPolicySize(

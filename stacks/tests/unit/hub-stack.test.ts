@@ -214,7 +214,10 @@ describe('HubStack', () => {
   });
 
   it('fails when an approver pattern would match the agent itself, naming the pattern', () => {
-    const selfApproving: JitConfig = { ...config, approvers: { principals: ['arn:aws:iam::444444444444:user/*'] } };
+    const selfApproving: JitConfig = {
+      ...config,
+      approvers: { ...config.approvers, principals: ['arn:aws:iam::444444444444:user/*'] },
+    };
     expect(() => hub({ config: selfApproving })).toThrow(
       /config\.approvers\.principals: "arn:aws:iam::444444444444:user\/\*" matches the agent's own identity/,
     );

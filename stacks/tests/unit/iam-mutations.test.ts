@@ -152,6 +152,55 @@ describe('the IAM gates fail on a weakened template', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('catches a tier role trust policy that lets IAM users and roles approve without MFA', async () => {
+    const templates = cloneTemplates(slim(original));
+    const role = findProps(
+      resourcesOf(templates, 'Jit-Workload-staging'),
+      'AWS::IAM::Role',
+      (p) => p.RoleName === 'AgentElevated-Ops',
+    );
+    const withMfa = statements(role.AssumeRolePolicyDocument).filter((s) => s.Condition?.Bool !== undefined);
+    expect(withMfa.map((s) => s.Sid)).toEqual(['ApproversAssumeWithJitSourceIdentityWithMfa']);
+    for (const s of withMfa) delete s.Condition?.Bool;
+    const w = worldsOf(config, templates).accounts;
+    const result = await evaluate(w, 'trust', trustExpectations(w, config));
+    const ops = /\(MFA (absent|false)\) sts:AssumeRole arn:aws:iam::111111111111:role\/AgentElevated-Ops .*requireMfa/;
+    expect(failuresMatching(result, ops)).toBe(4);
+    expect(result.failures.every((f) => /AgentElevated-Ops/.test(f.resource))).toBe(true);
+  });
+
+  it('catches a trust policy that asks MFA of IAM Identity Center sessions (IAM never marks them so)', async () => {
+    const templates = cloneTemplates(slim(original));
+    const role = findProps(
+      resourcesOf(templates, 'Jit-Workload-staging'),
+      'AWS::IAM::Role',
+      (p) => p.RoleName === 'AgentElevated-Ops',
+    );
+    const sso = statements(role.AssumeRolePolicyDocument).find(
+      (s) => s.Sid === 'ApproversAssumeWithJitSourceIdentityViaIdentityCenter',
+    );
+    if (!sso?.Condition) throw new Error('no Identity Center statement in the trust policy');
+    sso.Condition.Bool = { 'aws:MultiFactorAuthPresent': 'true' };
+    const w = worldsOf(config, templates).accounts;
+    const result = await evaluate(w, 'trust', trustExpectations(w, config));
+    expect(
+      failuresMatching(result, /AWSReservedSSO_JitApprover_.* sts:AssumeRole .*AgentElevated-Ops/),
+    ).toBeGreaterThan(0);
+  });
+
+  it('catches a revoker trust policy that lets IAM users and roles in without MFA', async () => {
+    const templates = cloneTemplates(slim(original));
+    const revoker = findProps(
+      resourcesOf(templates, 'Jit-Workload-staging'),
+      'AWS::IAM::Role',
+      (p) => p.RoleName === 'JitRevoker',
+    );
+    for (const s of statements(revoker.AssumeRolePolicyDocument)) delete s.Condition?.Bool;
+    const w = worldsOf(config, templates).accounts;
+    const result = await evaluate(w, 'trust', trustExpectations(w, config));
+    expect(failuresMatching(result, /\(MFA (absent|false)\) sts:AssumeRole .*role\/JitRevoker/)).toBe(4);
+  });
+
   it('catches a revoker that may change any IAM policy', async () => {
     const templates = cloneTemplates(slim(original));
     const revoker = findProps(

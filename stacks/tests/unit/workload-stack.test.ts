@@ -169,7 +169,10 @@ describe('WorkloadStack', () => {
   it('fails when the trust policy outgrows IAM: too many approver principals', () => {
     const crowded: JitConfig = {
       ...config,
-      approvers: { principals: Array.from({ length: 60 }, (_, i) => `arn:aws:iam::444444444444:role/Approver${i}`) },
+      approvers: {
+        ...config.approvers,
+        principals: Array.from({ length: 60 }, (_, i) => `arn:aws:iam::444444444444:role/Approver${i}`),
+      },
     };
     expect(
       () =>

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, CoreErrorCode } from '../errors.js';
+import { IDENTITY_CENTER_ROLE_PATH, isIdentityCenterRole } from '../naming.js';
 import {
   type JitConfig,
   type OrgFile,
@@ -263,6 +264,20 @@ function crossCheck(
       file: orgFile,
       path: 'management',
       message: 'an organization trail needs the management account: add management (id, name) or remove organizationId',
+    });
+  }
+  if (org.approvers.requireMfa) {
+    org.approvers.principals.forEach((principal, i) => {
+      // Recognised by path only (isIdentityCenterRole); a pattern that names Identity Center roles
+      // without it would get the MFA condition, which their sessions never satisfy.
+      if (/AWSReservedSSO/i.test(principal) && !isIdentityCenterRole(principal)) {
+        issues.push({
+          file: orgFile,
+          path: `approvers.principals.${i}`,
+          message: `"${principal}" names IAM Identity Center roles outside their path ${IDENTITY_CENTER_ROLE_PATH}: with requireMfa its sessions would be refused (IAM never marks Identity Center sessions as MFA); write it as arn:aws:iam::<account>:role${IDENTITY_CENTER_ROLE_PATH}*/AWSReservedSSO_<permission set>_*`,
+          value: principal,
+        });
+      }
     });
   }
   if (org.agent.kind === 'roles-anywhere') {

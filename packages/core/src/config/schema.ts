@@ -99,6 +99,13 @@ export const orgFileSchema = z.strictObject({
   trail: z.strictObject({ name: iamName.default('jit-trail') }).default({ name: 'jit-trail' }),
   approvers: z.strictObject({
     principals: z.array(principalArn).min(1, { error: 'at least one approver principal is required' }),
+    /**
+     * The tier roles and JitRevoker trust approvers that are IAM users or roles only in sessions
+     * signed in with MFA (`aws:MultiFactorAuthPresent`); IAM Identity Center roles
+     * (`role/aws-reserved/sso.amazonaws.com/...`) are exempt: their MFA is the identity
+     * provider's. Default: required (decision 0008).
+     */
+    requireMfa: z.boolean({ error: 'must be true or false' }).default(true),
   }),
   agent: agentIdentitySchema,
   notifications: z.array(notificationSchema).default([]),
@@ -180,7 +187,11 @@ export interface JitConfig {
   readonly logArchive: AccountRef & { readonly bucketName: string; readonly retentionDays: number };
   readonly management?: AccountRef;
   readonly trail: { readonly name: string };
-  readonly approvers: { readonly principals: readonly string[] };
+  readonly approvers: {
+    readonly principals: readonly string[];
+    /** Approvers that are not IAM Identity Center roles must have signed in with MFA (decision 0008). */
+    readonly requireMfa: boolean;
+  };
   readonly agent: AgentIdentity;
   readonly notifications: readonly NotificationTarget[];
   readonly passableRolePath: string;

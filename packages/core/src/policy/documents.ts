@@ -1,6 +1,12 @@
 import type { JitConfig, Tier } from '../config/schema.js';
 import { CoreErrorCode, PolicyError } from '../errors.js';
-import { MANAGED_POLICY_NAMES, SECRET_PREFIX, SESSION_PREFIX, secretArnPattern } from '../naming.js';
+import {
+  isIdentityCenterRole,
+  MANAGED_POLICY_NAMES,
+  SECRET_PREFIX,
+  SESSION_PREFIX,
+  secretArnPattern,
+} from '../naming.js';
 import type { PolicyDocument, PolicyStatement } from './types.js';
 
 const VERSION = '2012-10-17' as const;
@@ -325,27 +331,59 @@ export function securityBoundaryPolicy(config: JitConfig): PolicyDocument {
   };
 }
 
+/** The condition that approvers who are IAM users or roles add when `approvers.requireMfa` is on. */
+export const MFA_CONDITION = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } as const;
+
+type Conditions = NonNullable<PolicyStatement['Condition']>;
+
+/**
+ * The trust statement(s) letting approvers do `actions` under `conditions` (an `ArnLike` on
+ * `aws:PrincipalArn` is added). With `approvers.requireMfa`, two statements: IAM Identity Center
+ * roles as they are (their MFA is the identity provider's, and IAM never marks their sessions
+ * with `aws:MultiFactorAuthPresent`, so requiring it would lock them out), and every other
+ * approver with `Bool aws:MultiFactorAuthPresent = true`. Bool fails when the key is absent
+ * (long-term access keys), so only sessions made with MFA pass. Without it, one statement.
+ */
+export function approverTrustStatements(
+  config: JitConfig,
+  statement: { readonly sid: string; readonly action: string | readonly string[]; readonly conditions: Conditions },
+): PolicyStatement[] {
+  const make = (sid: string, principals: readonly string[], extra: Conditions = {}): PolicyStatement => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { AWS: accountsOf(principals).map((id) => `arn:aws:iam::${id}:root`) },
+    Action: typeof statement.action === 'string' ? statement.action : [...statement.action],
+    Condition: { ArnLike: { 'aws:PrincipalArn': [...principals] }, ...statement.conditions, ...extra },
+  });
+  const all = config.approvers.principals;
+  if (!config.approvers.requireMfa) return [make(statement.sid, all)];
+  const identityCenter = all.filter(isIdentityCenterRole);
+  const others = all.filter((p) => !isIdentityCenterRole(p));
+  return [
+    ...(identityCenter.length > 0 ? [make(`${statement.sid}ViaIdentityCenter`, identityCenter)] : []),
+    ...(others.length > 0 ? [make(`${statement.sid}WithMfa`, others, MFA_CONDITION)] : []),
+  ];
+}
+
 /**
  * Trust policy of every elevated role: only approvers, only with a `jit-` source identity, and
- * only `jit:` session tags. The principal is the hub account, narrowed by aws:PrincipalArn so
- * that patterns (IAM Identity Center roles) work.
+ * only `jit:` session tags; with `approvers.requireMfa`, approvers that are not IAM Identity
+ * Center roles only from sessions made with MFA. The principal is the hub account, narrowed by
+ * aws:PrincipalArn so that patterns (IAM Identity Center roles) work.
  */
 export function elevatedRoleTrustPolicy(config: JitConfig): PolicyDocument {
   const approvers = [...config.approvers.principals];
   return {
     Version: VERSION,
     Statement: [
+      ...approverTrustStatements(config, {
+        sid: 'ApproversAssumeWithJitSourceIdentity',
+        action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        conditions: { StringLike: { 'sts:SourceIdentity': `${SESSION_PREFIX}*` } },
+      }),
       {
-        Sid: 'ApproversAssumeWithJitSourceIdentity',
-        Effect: 'Allow',
-        Principal: { AWS: approverAccounts(config).map((id) => `arn:aws:iam::${id}:root`) },
-        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-        Condition: {
-          ArnLike: { 'aws:PrincipalArn': approvers },
-          StringLike: { 'sts:SourceIdentity': `${SESSION_PREFIX}*` },
-        },
-      },
-      {
+        // Session tags are only ever set within an AssumeRole, which the statement(s) above gate
+        // (MFA included): no MFA condition needed here.
         Sid: 'ApproversTagJitSessions',
         Effect: 'Allow',
         Principal: { AWS: approverAccounts(config).map((id) => `arn:aws:iam::${id}:root`) },
@@ -359,8 +397,12 @@ export function elevatedRoleTrustPolicy(config: JitConfig): PolicyDocument {
   };
 }
 
+function accountsOf(principals: readonly string[]): string[] {
+  return [...new Set(principals.map((arn) => arn.split(':')[4] ?? ''))];
+}
+
 export function approverAccounts(config: JitConfig): string[] {
-  return [...new Set(config.approvers.principals.map((arn) => arn.split(':')[4] ?? ''))];
+  return accountsOf(config.approvers.principals);
 }
 
 /** Revokes one grant: every request from a session with its source identity is denied. */

@@ -60,6 +60,39 @@ describe('loadConfig on the example accounts/', () => {
   });
 });
 
+describe('approvers.requireMfa (decision 0008)', () => {
+  const parsed = (mutate: (s: Sources) => void = () => {}) => {
+    const sources = exampleSources();
+    mutate(sources);
+    return parseConfig(sources);
+  };
+
+  it('is set explicitly to true in the example accounts/', async () => {
+    expect((await loadConfig(ACCOUNTS_DIR)).approvers.requireMfa).toBe(true);
+    expect(exampleSources().org.text).toMatch(/^ {2}requireMfa: true$/m);
+  });
+
+  it('defaults to true when left out', () => {
+    expect(parsed((s) => replace(s.org, /^ {2}requireMfa: true\n/m, '')).approvers.requireMfa).toBe(true);
+  });
+
+  it('accepts false', () => {
+    expect(parsed((s) => replace(s.org, 'requireMfa: true', 'requireMfa: false')).approvers.requireMfa).toBe(false);
+  });
+
+  it('without it, accepts an Identity Center pattern outside its path, as before', () => {
+    const config = parsed((s) => {
+      replace(s.org, 'requireMfa: true', 'requireMfa: false');
+      replace(
+        s.org,
+        'role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_JitApprover_*',
+        'role/*AWSReservedSSO_JitApprover_*',
+      );
+    });
+    expect(config.approvers.principals[0]).toBe('arn:aws:iam::444444444444:role/*AWSReservedSSO_JitApprover_*');
+  });
+});
+
 describe('parseConfig refuses bad input with the file, the field and what is allowed', () => {
   const cases: [string, (s: Sources) => void, { file: string; path: string; message: RegExp }][] = [
     [
@@ -182,12 +215,51 @@ describe('parseConfig refuses bad input with the file, the field and what is all
     [
       'an approver that is not an IAM ARN',
       (s) => replace(s.org, '- arn:aws:iam::444444444444:role/JitApprover', '- JitApprover'),
-      { file: 'jit.yaml', path: 'approvers.principals.0', message: /must be an IAM role or user ARN/ },
+      { file: 'jit.yaml', path: 'approvers.principals.1', message: /must be an IAM role or user ARN/ },
     ],
     [
       'no approvers',
       (s) => replace(s.org, /principals:\n(\s+- .*\n)+/, 'principals: []\n'),
       { file: 'jit.yaml', path: 'approvers.principals', message: /at least one approver/ },
+    ],
+    [
+      'requireMfa given as yes (YAML 1.2 reads it as a string)',
+      (s) => replace(s.org, 'requireMfa: true', 'requireMfa: yes'),
+      { file: 'jit.yaml', path: 'approvers.requireMfa', message: /^must be true or false \(got "yes"\)$/ },
+    ],
+    [
+      'requireMfa given as a quoted "true"',
+      (s) => replace(s.org, 'requireMfa: true', 'requireMfa: "true"'),
+      { file: 'jit.yaml', path: 'approvers.requireMfa', message: /^must be true or false \(got "true"\)$/ },
+    ],
+    [
+      'requireMfa given as 1',
+      (s) => replace(s.org, 'requireMfa: true', 'requireMfa: 1'),
+      { file: 'jit.yaml', path: 'approvers.requireMfa', message: /^must be true or false \(got 1\)$/ },
+    ],
+    [
+      'a misspelt requireMfa, with the allowed fields',
+      (s) => replace(s.org, 'requireMfa: true', 'requireMFA: true'),
+      {
+        file: 'jit.yaml',
+        path: 'approvers.requireMFA',
+        message: /^unknown field "requireMFA"; allowed fields here: principals, requireMfa$/,
+      },
+    ],
+    [
+      'with requireMfa, an IAM Identity Center pattern outside its path (it would need MFA that IAM never records)',
+      (s) =>
+        replace(
+          s.org,
+          'role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_JitApprover_*',
+          'role/*AWSReservedSSO_JitApprover_*',
+        ),
+      {
+        file: 'jit.yaml',
+        path: 'approvers.principals.0',
+        message:
+          /"arn:aws:iam::444444444444:role\/\*AWSReservedSSO_JitApprover_\*" names IAM Identity Center roles outside their path \/aws-reserved\/sso\.amazonaws\.com\/.*write it as arn:aws:iam::<account>:role\/aws-reserved\/sso\.amazonaws\.com\/\*\/AWSReservedSSO_/,
+      },
     ],
     [
       'an unknown agent identity kind',

@@ -14,6 +14,7 @@ import {
   type PolicyDocument,
   revokeAllSessionsPolicy,
   revokeGrantPolicy,
+  revokerTrustPolicy,
   securityBoundaryPolicy,
   tierPermissionsPolicy,
   windowSessionPolicy,
@@ -411,14 +412,15 @@ describe('the elevated roles trust only approvers with a jit- source identity', 
   };
   const trust = () => ({ identity: [callerMayAssume], resource: elevatedRoleTrustPolicy(config) });
   const approver = `arn:aws:iam::${HUB}:role/JitApprover`;
+  const mfa = { 'aws:MultiFactorAuthPresent': 'true' };
 
-  it('lets an approver assume with a jit- source identity', async () => {
+  it('lets an approver assume with a jit- source identity (signed in with MFA)', async () => {
     expect(
       await simulate(trust(), {
         principal: approver,
         action: 'sts:AssumeRole',
         resource: role,
-        context: { 'sts:SourceIdentity': 'jit-01JQ0000000000000000000000', 'aws:PrincipalArn': approver },
+        context: { 'sts:SourceIdentity': 'jit-01JQ0000000000000000000000', 'aws:PrincipalArn': approver, ...mfa },
       }),
     ).toBe('Allowed');
   });
@@ -429,7 +431,7 @@ describe('the elevated roles trust only approvers with a jit- source identity', 
         principal: approver,
         action: 'sts:AssumeRole',
         resource: role,
-        context: { 'aws:PrincipalArn': approver },
+        context: { 'aws:PrincipalArn': approver, ...mfa },
       }),
     ).not.toBe('Allowed');
   });
@@ -440,9 +442,176 @@ describe('the elevated roles trust only approvers with a jit- source identity', 
         principal: agent,
         action: 'sts:AssumeRole',
         resource: role,
-        context: { 'sts:SourceIdentity': 'jit-01JQ0000000000000000000000', 'aws:PrincipalArn': agent },
+        context: { 'sts:SourceIdentity': 'jit-01JQ0000000000000000000000', 'aws:PrincipalArn': agent, ...mfa },
       }),
     ).not.toBe('Allowed');
+  });
+});
+
+describe('approvers.requireMfa: IAM users and roles need an MFA session, IAM Identity Center roles do not (decision 0008)', () => {
+  const tierRole = `arn:aws:iam::${WORKLOAD}:role/AgentElevated-Ops`;
+  const revoker = `arn:aws:iam::${WORKLOAD}:role/JitRevoker`;
+  const callerMayAssume: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], Resource: '*' },
+    ],
+  };
+  const SI = 'jit-01JQ0000000000000000000000';
+  type Mfa = 'absent' | 'true' | 'false';
+  interface Approver {
+    readonly label: string;
+    /** The request's principal: the user, or the role session. */
+    readonly principal: string;
+    /** aws:PrincipalArn: the user or the role, path included. */
+    readonly principalArn: string;
+  }
+  const iamUser: Approver = {
+    label: 'IAM user jit-approver',
+    principal: `arn:aws:iam::${HUB}:user/jit-approver`,
+    principalArn: `arn:aws:iam::${HUB}:user/jit-approver`,
+  };
+  const iamRole: Approver = {
+    label: 'IAM role JitApprover',
+    principal: assumedRoleArn(HUB, 'JitApprover', 'alice'),
+    principalArn: `arn:aws:iam::${HUB}:role/JitApprover`,
+  };
+  const ssoRegional: Approver = {
+    label: 'IAM Identity Center session (regional path)',
+    principal: assumedRoleArn(HUB, 'AWSReservedSSO_JitApprover_0123456789abcdef', 'alice'),
+    principalArn: `arn:aws:iam::${HUB}:role/aws-reserved/sso.amazonaws.com/${REGION}/AWSReservedSSO_JitApprover_0123456789abcdef`,
+  };
+  const ssoGlobal: Approver = {
+    label: 'IAM Identity Center session (path without region)',
+    principal: assumedRoleArn(HUB, 'AWSReservedSSO_JitApprover_0123456789abcdef', 'alice'),
+    principalArn: `arn:aws:iam::${HUB}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_JitApprover_0123456789abcdef`,
+  };
+  // A role someone named like an Identity Center one, outside its path: not an approver at all.
+  const lookalike: Approver = {
+    label: 'a role named AWSReservedSSO_… outside the Identity Center path',
+    principal: assumedRoleArn(HUB, 'AWSReservedSSO_JitApprover_0123456789abcdef', 'mallory'),
+    principalArn: `arn:aws:iam::${HUB}:role/AWSReservedSSO_JitApprover_0123456789abcdef`,
+  };
+
+  const withRequireMfa = (requireMfa: boolean): JitConfig => ({
+    ...config,
+    approvers: { ...config.approvers, requireMfa },
+  });
+  const decide = (
+    trustPolicy: PolicyDocument,
+    who: Approver,
+    options: { mfa: Mfa; sourceIdentity?: string; action?: string; resource?: string },
+  ) =>
+    simulate(
+      { identity: [callerMayAssume], resource: trustPolicy },
+      {
+        principal: who.principal,
+        action: options.action ?? 'sts:AssumeRole',
+        resource: options.resource ?? tierRole,
+        context: {
+          'aws:PrincipalArn': who.principalArn,
+          ...(options.sourceIdentity === undefined ? {} : { 'sts:SourceIdentity': options.sourceIdentity }),
+          ...(options.mfa === 'absent' ? {} : { 'aws:MultiFactorAuthPresent': options.mfa }),
+        },
+      },
+    );
+
+  describe('on (the default), the tier roles', () => {
+    const policy = () => elevatedRoleTrustPolicy(withRequireMfa(true));
+
+    it.each([iamUser, iamRole])(
+      'refuse $label signed with long-term keys (aws:MultiFactorAuthPresent absent)',
+      async (who) => {
+        expect(await decide(policy(), who, { mfa: 'absent', sourceIdentity: SI })).toBe('ImplicitlyDenied');
+        expect(
+          await decide(policy(), who, { mfa: 'absent', sourceIdentity: SI, action: 'sts:SetSourceIdentity' }),
+        ).toBe('ImplicitlyDenied');
+      },
+    );
+
+    it.each([iamUser, iamRole])(
+      'refuse $label in a session without MFA (aws:MultiFactorAuthPresent false)',
+      async (who) => {
+        expect(await decide(policy(), who, { mfa: 'false', sourceIdentity: SI })).toBe('ImplicitlyDenied');
+      },
+    );
+
+    it.each([iamUser, iamRole])('let $label in from a session made with MFA', async (who) => {
+      expect(await decide(policy(), who, { mfa: 'true', sourceIdentity: SI })).toBe('Allowed');
+      expect(await decide(policy(), who, { mfa: 'true', sourceIdentity: SI, action: 'sts:SetSourceIdentity' })).toBe(
+        'Allowed',
+      );
+    });
+
+    it.each([ssoRegional, ssoGlobal])('let an $label in without the MFA key, or with it false', async (who) => {
+      expect(await decide(policy(), who, { mfa: 'absent', sourceIdentity: SI })).toBe('Allowed');
+      expect(await decide(policy(), who, { mfa: 'false', sourceIdentity: SI })).toBe('Allowed');
+    });
+
+    it.each([iamUser, iamRole, ssoRegional])('still refuse $label without a jit- source identity', async (who) => {
+      expect(await decide(policy(), who, { mfa: 'true' })).toBe('ImplicitlyDenied');
+      expect(await decide(policy(), who, { mfa: 'true', sourceIdentity: 'alice' })).toBe('ImplicitlyDenied');
+    });
+
+    it('refuse a role that only looks like an Identity Center one, with MFA or without', async () => {
+      expect(await decide(policy(), lookalike, { mfa: 'absent', sourceIdentity: SI })).toBe('ImplicitlyDenied');
+      expect(await decide(policy(), lookalike, { mfa: 'true', sourceIdentity: SI })).toBe('ImplicitlyDenied');
+    });
+
+    it('refuse the agent even from an MFA session with a jit- source identity', async () => {
+      const agentUser: Approver = { label: 'agent', principal: agent, principalArn: agent };
+      expect(await decide(policy(), agentUser, { mfa: 'true', sourceIdentity: SI })).toBe('ImplicitlyDenied');
+    });
+
+    it('keep the source identity condition on both statements, and the MFA condition on the IAM one only', () => {
+      const assume = policy().Statement.filter((s) => [s.Action ?? []].flat().includes('sts:AssumeRole'));
+      expect(assume.map((s) => s.Sid)).toEqual([
+        'ApproversAssumeWithJitSourceIdentityViaIdentityCenter',
+        'ApproversAssumeWithJitSourceIdentityWithMfa',
+      ]);
+      for (const s of assume) expect(s.Condition?.StringLike).toEqual({ 'sts:SourceIdentity': 'jit-*' });
+      expect(assume[0]?.Condition?.Bool).toBeUndefined();
+      expect(assume[1]?.Condition?.Bool).toEqual({ 'aws:MultiFactorAuthPresent': 'true' });
+    });
+  });
+
+  describe('on, JitRevoker (it can delete revocation denies)', () => {
+    const policy = () => revokerTrustPolicy(withRequireMfa(true));
+
+    it.each([iamUser, iamRole])('refuses $label without MFA and lets it in with MFA', async (who) => {
+      expect(await decide(policy(), who, { mfa: 'absent', resource: revoker })).toBe('ImplicitlyDenied');
+      expect(await decide(policy(), who, { mfa: 'false', resource: revoker })).toBe('ImplicitlyDenied');
+      expect(await decide(policy(), who, { mfa: 'true', resource: revoker })).toBe('Allowed');
+    });
+
+    it('lets an IAM Identity Center session in without the MFA key', async () => {
+      expect(await decide(policy(), ssoRegional, { mfa: 'absent', resource: revoker })).toBe('Allowed');
+    });
+  });
+
+  describe('off: as before the option existed', () => {
+    const config0 = () => withRequireMfa(false);
+
+    it.each([iamUser, iamRole, ssoRegional])('let $label in without MFA, with a jit- source identity', async (who) => {
+      expect(await decide(elevatedRoleTrustPolicy(config0()), who, { mfa: 'absent', sourceIdentity: SI })).toBe(
+        'Allowed',
+      );
+      expect(await decide(revokerTrustPolicy(config0()), who, { mfa: 'absent', resource: revoker })).toBe('Allowed');
+    });
+
+    it('still refuse an approver without a jit- source identity', async () => {
+      expect(await decide(elevatedRoleTrustPolicy(config0()), iamUser, { mfa: 'absent' })).toBe('ImplicitlyDenied');
+    });
+
+    it('write one approver statement per trust policy, with no MFA condition', () => {
+      const tier = elevatedRoleTrustPolicy(config0());
+      expect(tier.Statement.map((s) => s.Sid)).toEqual([
+        'ApproversAssumeWithJitSourceIdentity',
+        'ApproversTagJitSessions',
+      ]);
+      expect(revokerTrustPolicy(config0()).Statement.map((s) => s.Sid)).toEqual(['ApproversRevoke']);
+      expect(JSON.stringify([tier, revokerTrustPolicy(config0())])).not.toContain('MultiFactorAuthPresent');
+    });
   });
 });
 

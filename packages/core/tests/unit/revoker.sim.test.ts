@@ -55,10 +55,15 @@ describe('the revoker role', () => {
     expect(decision).toBe('ImplicitlyDenied');
   });
 
-  it('trusts the approver principals of the hub only', () => {
-    expect(revokerTrustPolicy(config).Statement[0]).toMatchObject({
-      Principal: { AWS: ['arn:aws:iam::444444444444:root'] },
-      Condition: { ArnLike: { 'aws:PrincipalArn': config.approvers.principals } },
-    });
+  it('trusts the approver principals of the hub only, IAM users and roles with MFA (decision 0008)', () => {
+    const statements = revokerTrustPolicy(config).Statement;
+    for (const s of statements) expect(s.Principal).toEqual({ AWS: ['arn:aws:iam::444444444444:root'] });
+    expect(statements.flatMap((s) => [s.Condition?.ArnLike?.['aws:PrincipalArn'] ?? []].flat()).sort()).toEqual(
+      [...config.approvers.principals].sort(),
+    );
+    expect(statements.map((s) => [s.Sid, s.Condition?.Bool])).toEqual([
+      ['ApproversRevokeViaIdentityCenter', undefined],
+      ['ApproversRevokeWithMfa', { 'aws:MultiFactorAuthPresent': 'true' }],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import type { JitConfig } from '@jit-access/core';
 import { GrantError, GrantErrorCode } from '../errors.js';
 import { type AwsClients, type AwsCredentials, awsErrorInfo, describeAwsError, isAccessDenied } from './clients.js';
 
@@ -238,6 +239,17 @@ export function credentialError(error: unknown, signIn: ApproverSignIn, profile:
       cause: error,
     },
   );
+}
+
+/**
+ * A hint for an AccessDenied from sts:AssumeRole on a tier role or JitRevoker: with
+ * `approvers.requireMfa` their trust policies let IAM users and roles in only from a session made
+ * with MFA (decision 0008). STS does not say which condition failed, so this is given whenever it
+ * could be the cause: not for IAM Identity Center sessions, which are exempt.
+ */
+export function mfaRefusalHint(config: JitConfig, approverArn: string): string | undefined {
+  if (!config.approvers.requireMfa || /:assumed-role\/AWSReservedSSO_/.test(approverArn)) return undefined;
+  return 'approvers.requireMfa is on: an IAM user or role is let in only from a session signed in with MFA (a profile with mfa_serial; jit-grant asks for the code, or pass --mfa-code), never with plain access keys';
 }
 
 export interface ApproverIdentity {

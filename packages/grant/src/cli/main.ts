@@ -165,7 +165,7 @@ async function context(values: Common, io: CliIo): Promise<Context> {
     if (error instanceof JitError) {
       throw new GrantError(GrantErrorCode.Config, error.message, {
         cause: error,
-        suggestion: error.suggestion ?? 'fix accounts/ (see docs/configuration.md)',
+        suggestion: error.suggestion ?? 'fix accounts/ (its fields: packages/core/README.md)',
       });
     }
     throw error;

@@ -95,6 +95,10 @@ describe('failure semantics', () => {
     expect(code).toBe(EXIT_CODES.awsRefused);
     expect(err).toMatch(/sts:AssumeRole arn:aws:iam::111111111111:role\/AgentElevated-Ops failed: AccessDenied/);
     expect(err).toMatch(/your identity must be an approver/);
+    // accounts/ sets approvers.requireMfa and this approver is an IAM user with access keys.
+    expect(err).toMatch(
+      /approvers\.requireMfa is on: an IAM user or role is let in only from a session signed in with MFA/,
+    );
     expect(await secretSnapshot(ctx, STAGING)).toEqual(before);
   });
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '@jit-access/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIni, signInFor } from '../../src/aws/approver.js';
+import { mfaRefusalHint, parseIni, signInFor } from '../../src/aws/approver.js';
 import { approverCredentials, EXIT_CODES, GrantError, GrantErrorCode, main } from '../../src/index.js';
 import { captureIo } from '../support/io.js';
 import { ACCOUNTS_DIR } from '../support/local.js';
@@ -122,5 +123,33 @@ describe('an expired IAM Identity Center session', () => {
     expect(code).toBe(EXIT_CODES.approverCredentials);
     expect(io.err()).toContain('→ run: aws sso login --profile corp-approver');
     expect(io.out()).toBe('');
+  });
+});
+
+describe('mfaRefusalHint: why STS may refuse an approver when approvers.requireMfa is on (decision 0008)', () => {
+  it('names the MFA sign-in for an IAM user or role session', async () => {
+    const config = await loadConfig(ACCOUNTS_DIR);
+
+    for (const arn of [
+      'arn:aws:iam::444444444444:user/jit-approver',
+      'arn:aws:sts::444444444444:assumed-role/JitApprover/alice',
+    ]) {
+      expect(mfaRefusalHint(config, arn)).toMatch(
+        /^approvers\.requireMfa is on: an IAM user or role is let in only from a session signed in with MFA \(a profile with mfa_serial; .*--mfa-code\)/,
+      );
+    }
+  });
+
+  it('says nothing for an IAM Identity Center session, or when requireMfa is off', async () => {
+    const config = await loadConfig(ACCOUNTS_DIR);
+    const off = { ...config, approvers: { ...config.approvers, requireMfa: false } };
+
+    expect(
+      mfaRefusalHint(
+        config,
+        'arn:aws:sts::444444444444:assumed-role/AWSReservedSSO_JitApprover_0123456789abcdef/alice',
+      ),
+    ).toBeUndefined();
+    expect(mfaRefusalHint(off, 'arn:aws:iam::444444444444:user/jit-approver')).toBeUndefined();
   });
 });

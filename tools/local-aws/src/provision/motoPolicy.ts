@@ -176,3 +176,25 @@ export function trustPolicyWidenings(policyLabel: string, document: PolicyDocume
       "moto checks trust policies only for callers in the role's own account and evaluates no conditions but sts:ExternalId",
   }));
 }
+
+/**
+ * The MFA requirement of a trust policy (`approvers.requireMfa`, decision 0008), one record per
+ * statement that carries it. moto evaluates no trust policy for cross-account AssumeRole and no
+ * condition but `sts:ExternalId`, so the local approver (IAM user `jit-approver`, access keys, no
+ * MFA) is let in where AWS would refuse it. The policy itself is stored as the stacks write it.
+ */
+export function mfaWidenings(policyLabel: string, document: PolicyDocument): MotoWidening[] {
+  return document.Statement.flatMap((statement, index) => {
+    const bool = statement.Condition?.Bool;
+    if (bool === undefined || !('aws:MultiFactorAuthPresent' in bool)) return [];
+    return [
+      {
+        policy: policyLabel,
+        statement: statement.Sid ?? `#${index}`,
+        change: 'MFA not required: Bool aws:MultiFactorAuthPresent is not evaluated',
+        reason:
+          'moto evaluates no trust policy for cross-account AssumeRole and no condition but sts:ExternalId: the local approver (jit-approver, access keys, no MFA) is let in, which AWS would refuse',
+      },
+    ];
+  });
+}

@@ -41,7 +41,7 @@ import {
 } from '@jit-access/core';
 import { LocalAwsError, LocalAwsErrorCode } from '../errors.js';
 import { localSsoApproverRole } from '../sso/issueToken.js';
-import { adaptPolicyForMoto, type MotoWidening, trustPolicyWidenings } from './motoPolicy.js';
+import { adaptPolicyForMoto, type MotoWidening, mfaWidenings, trustPolicyWidenings } from './motoPolicy.js';
 
 /** Fake static credentials: moto does not look at them while the bootstrap window is open. */
 const BOOTSTRAP_CREDENTIALS = { accessKeyId: 'AKIAJITLOCALBOOTSTRAP', secretAccessKey: 'bootstrap-not-a-secret' };
@@ -220,7 +220,15 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     // policy as its permissions boundary (as the stacks do).
     const ceiling = forMoto(`${MANAGED_POLICY_NAMES.ceiling} (every workload account)`, denyCeilingPolicy(config));
     const trust = elevatedRoleTrustPolicy(config);
-    const trustWidenings = trustPolicyWidenings('trust policy of the elevated roles', trust);
+    const revokerTrust = revokerTrustPolicy(config);
+    // With approvers.requireMfa the stacks' trust policies refuse the local approver (access keys,
+    // no MFA); moto does not evaluate them, so the local environment keeps working, and says why.
+    const trustWidenings = [
+      ...trustPolicyWidenings('trust policy of the elevated roles', trust),
+      ...mfaWidenings('trust policy of the elevated roles', trust),
+      ...trustPolicyWidenings(`trust policy of ${REVOKER_ROLE_NAME}`, revokerTrust),
+      ...mfaWidenings(`trust policy of ${REVOKER_ROLE_NAME}`, revokerTrust),
+    ];
     for (const w of trustWidenings) log(`moto: ${w.policy} ${w.statement}: ${w.change} (${w.reason})`);
     widenings.push(...trustWidenings);
     widenings.push({
@@ -297,7 +305,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
         new CreateRoleCommand({
           RoleName: REVOKER_ROLE_NAME,
           Description: 'JIT Access: approvers attach and remove revocation denies on the tier roles',
-          AssumeRolePolicyDocument: JSON.stringify(revokerTrustPolicy(config)),
+          AssumeRolePolicyDocument: JSON.stringify(revokerTrust),
           MaxSessionDuration: 3_600,
         }),
       );

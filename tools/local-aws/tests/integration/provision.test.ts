@@ -60,3 +60,61 @@ describe('the provisioned tier roles', () => {
     }
   });
 });
+
+describe('approvers.requireMfa in the local environment (decision 0008)', () => {
+  const staging = localAws.accounts.workloads.find((w) => w.name === 'staging');
+  if (staging === undefined) throw new Error('accounts/ has no staging workload');
+  const ops = staging.roles.find((r) => r.tier === 'ops');
+  if (ops === undefined) throw new Error('staging has no ops role');
+
+  it('stores the trust policies as the stacks write them, MFA condition included', async () => {
+    const iam = new IAMClient({
+      ...clientConfig(localAws, 'admin'),
+      endpoint: localAws.motoEndpoint,
+      credentials: await adminIn(staging.id),
+    });
+
+    for (const roleName of [ops.roleName, 'JitRevoker']) {
+      const got = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+      const trust = decodeURIComponent(got.Role?.AssumeRolePolicyDocument ?? '');
+
+      expect(trust, roleName).toContain('"aws:MultiFactorAuthPresent":"true"');
+      expect(trust, roleName).toContain('aws-reserved/sso.amazonaws.com/');
+    }
+  });
+
+  it('still lets the local approver (IAM user, access keys, no MFA) assume a tier role and JitRevoker', async () => {
+    // Asked of moto directly, as jit-grant would ask it, without an audited record of a grant that never was.
+    const sts = new STSClient({ ...clientConfig(localAws, 'approver'), endpoint: localAws.motoEndpoint });
+
+    const tier = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: ops.roleArn,
+        RoleSessionName: 'jit-01JMFA00000000000000000000',
+        SourceIdentity: 'jit-01JMFA00000000000000000000',
+        DurationSeconds: 900,
+      }),
+    );
+    const revoker = await sts.send(
+      new AssumeRoleCommand({ RoleArn: staging.revokerRoleArn, RoleSessionName: 'revoker-jit-approver' }),
+    );
+
+    expect(localAws.profiles.approver.sessionToken).toBeUndefined();
+    expect(tier.AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${staging.id}:assumed-role/${ops.roleName}/jit-01JMFA00000000000000000000`,
+    );
+    expect(revoker.AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${staging.id}:assumed-role/JitRevoker/revoker-jit-approver`,
+    );
+  });
+
+  it('lists the MFA requirement among the widenings, for the tier roles and JitRevoker', () => {
+    const mfa = localAws.widenings.filter((w) => w.change.startsWith('MFA not required'));
+
+    expect(mfa.map((w) => `${w.policy}: ${w.statement}`)).toEqual([
+      'trust policy of the elevated roles: ApproversAssumeWithJitSourceIdentityWithMfa',
+      'trust policy of JitRevoker: ApproversRevokeWithMfa',
+    ]);
+    for (const w of mfa) expect(w.reason).toContain('jit-approver, access keys, no MFA');
+  });
+});

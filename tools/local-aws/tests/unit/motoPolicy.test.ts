@@ -2,13 +2,16 @@ import path from 'node:path';
 import {
   agentBasePolicy,
   denyCeilingPolicy,
+  elevatedRoleTrustPolicy,
   type JitConfig,
   loadConfig,
   type PolicyDocument,
   type PolicyStatement,
+  revokerTrustPolicy,
 } from '@jit-access/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adaptPolicyForMoto } from '../../src/index.js';
+import { mfaWidenings } from '../../src/provision/motoPolicy.js';
 
 let config: JitConfig;
 beforeAll(async () => {
@@ -141,5 +144,32 @@ describe('adaptPolicyForMoto rules', () => {
         reason: 'moto checks sns:Publish against resource "*", which a specific ARN never matches',
       },
     ]);
+  });
+});
+
+describe('mfaWidenings: the MFA requirement moto does not evaluate (decision 0008)', () => {
+  it('records the MFA statement of the tier roles and of JitRevoker, and not the Identity Center one', () => {
+    const records = [
+      ...mfaWidenings('tier trust', elevatedRoleTrustPolicy(config)),
+      ...mfaWidenings('revoker trust', revokerTrustPolicy(config)),
+    ];
+
+    expect(config.approvers.requireMfa).toBe(true);
+    expect(records.map((w) => [w.policy, w.statement, w.change])).toEqual([
+      [
+        'tier trust',
+        'ApproversAssumeWithJitSourceIdentityWithMfa',
+        'MFA not required: Bool aws:MultiFactorAuthPresent is not evaluated',
+      ],
+      ['revoker trust', 'ApproversRevokeWithMfa', 'MFA not required: Bool aws:MultiFactorAuthPresent is not evaluated'],
+    ]);
+    expect(records[0]?.reason).toContain('the local approver (jit-approver, access keys, no MFA) is let in');
+  });
+
+  it('records nothing when approvers.requireMfa is off', () => {
+    const off: JitConfig = { ...config, approvers: { ...config.approvers, requireMfa: false } };
+
+    expect(mfaWidenings('tier trust', elevatedRoleTrustPolicy(off))).toEqual([]);
+    expect(mfaWidenings('revoker trust', revokerTrustPolicy(off))).toEqual([]);
   });
 });
