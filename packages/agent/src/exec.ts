@@ -6,6 +6,7 @@ import { readElevation, requireActive } from './elevation.js';
 import { AgentError, AgentErrorCode } from './errors.js';
 import { appendJournal } from './journal.js';
 import type { SecretReader } from './secretReader.js';
+import { type CredentialVerifier, createCredentialVerifier, createStsIdentityLookup } from './verifyIdentity.js';
 
 export interface ExecOptions {
   /** The workload account id. */
@@ -24,6 +25,11 @@ export interface ExecOptions {
   /** More variables to keep from the child, e.g. the listener's HMAC secret. */
   readonly removeEnv?: readonly string[];
   readonly cwd?: string;
+  /**
+   * Confirms with AWS that the credentials are the grant's own session before anything runs.
+   * @default sts:GetCallerIdentity with the credentials, in the grant's region, at the SDK's endpoint
+   */
+  readonly verifyCredentials?: CredentialVerifier;
 }
 
 export interface ExecResult extends ChildResult {
@@ -52,13 +58,17 @@ async function prepare(options: ExecOptions) {
     ...(options.clockSkewSeconds === undefined ? {} : { clockSkewSeconds: options.clockSkewSeconds }),
   });
   const { state, credentials } = requireActive(read);
+  // The payload is the approver's word; only STS can say whose credentials these are.
+  const verify =
+    options.verifyCredentials ?? createCredentialVerifier(createStsIdentityLookup({ region: state.region }));
+  const verifiedNow = await verify(state, credentials);
   const env = childEnvironment(options.env ?? process.env, state, credentials, options.removeEnv);
-  return { file, args, state, credentials, env, startedAt: now };
+  return { file, args, state, credentials, env, startedAt: now, verifiedNow };
 }
 
 async function journal(
   options: ExecOptions,
-  entry: { grantId: string; time: Date; exitCode: number; source: 'exec' | 'mcp' },
+  entry: { grantId: string; time: Date; exitCode: number; source: 'exec' | 'mcp'; verifiedNow: boolean },
   redactValues: readonly string[],
 ): Promise<AgentError | undefined> {
   try {
@@ -71,7 +81,7 @@ async function journal(
         command: [...options.command],
         exitCode: entry.exitCode,
         source: entry.source,
-        ...inferredCalls(options.command),
+        ...awsCallsOf(options.command, entry.verifiedNow),
       },
       redactValues,
     );
@@ -88,7 +98,7 @@ async function journal(
  * Refusals throw an AgentError before anything runs.
  */
 export async function execWithElevation(options: ExecOptions & { signals?: SignalSource }): Promise<ExecResult> {
-  const { file, args, state, credentials, env, startedAt } = await prepare(options);
+  const { file, args, state, credentials, env, startedAt, verifiedNow } = await prepare(options);
   let result: ChildResult;
   try {
     result = await runChild({
@@ -104,7 +114,7 @@ export async function execWithElevation(options: ExecOptions & { signals?: Signa
       const code = error.code === AgentErrorCode.CommandNotFound ? 127 : 126;
       await journal(
         options,
-        { grantId: state.grantId, time: startedAt, exitCode: code, source: 'exec' },
+        { grantId: state.grantId, time: startedAt, exitCode: code, source: 'exec', verifiedNow },
         secretValues(credentials),
       );
     }
@@ -112,7 +122,7 @@ export async function execWithElevation(options: ExecOptions & { signals?: Signa
   }
   const journalError = await journal(
     options,
-    { grantId: state.grantId, time: startedAt, exitCode: result.exitCode, source: 'exec' },
+    { grantId: state.grantId, time: startedAt, exitCode: result.exitCode, source: 'exec', verifiedNow },
     secretValues(credentials),
   );
   return { ...result, grantId: state.grantId, ...(journalError ? { journalError } : {}) };
@@ -135,7 +145,7 @@ export interface CapturedExecResult extends CapturedResult {
  * bounded and redacted, and the journal entry's source is `mcp`.
  */
 export async function runCapturedWithElevation(options: CapturedExecOptions): Promise<CapturedExecResult> {
-  const { file, args, state, credentials, env, startedAt } = await prepare(options);
+  const { file, args, state, credentials, env, startedAt, verifiedNow } = await prepare(options);
   const values = secretValues(credentials);
   let result: CapturedResult;
   try {
@@ -151,19 +161,29 @@ export async function runCapturedWithElevation(options: CapturedExecOptions): Pr
   } catch (error) {
     if (error instanceof AgentError) {
       const code = error.code === AgentErrorCode.CommandNotFound ? 127 : 126;
-      await journal(options, { grantId: state.grantId, time: startedAt, exitCode: code, source: 'mcp' }, values);
+      await journal(
+        options,
+        { grantId: state.grantId, time: startedAt, exitCode: code, source: 'mcp', verifiedNow },
+        values,
+      );
     }
     throw error;
   }
   const journalError = await journal(
     options,
-    { grantId: state.grantId, time: startedAt, exitCode: result.exitCode, source: 'mcp' },
+    { grantId: state.grantId, time: startedAt, exitCode: result.exitCode, source: 'mcp', verifiedNow },
     values,
   );
   return { ...result, grantId: state.grantId, ...(journalError ? { journalError } : {}) };
 }
 
-function inferredCalls(command: readonly string[]): { awsCalls?: { action: string; inferred: true }[] } {
+type JournalledCall = { action: string; inferred: true } | { action: 'sts:GetCallerIdentity'; by: 'jit-agent' };
+
+/** The calls this command made with the grant: jit-agent's own identity check first, then the command's. */
+function awsCallsOf(command: readonly string[], verifiedNow: boolean): { awsCalls?: JournalledCall[] } {
+  const calls: JournalledCall[] = [];
+  if (verifiedNow) calls.push({ action: 'sts:GetCallerIdentity', by: 'jit-agent' });
   const action = awsCliCall(command);
-  return action === undefined ? {} : { awsCalls: [{ action, inferred: true }] };
+  if (action !== undefined) calls.push({ action, inferred: true });
+  return calls.length === 0 ? {} : { awsCalls: calls };
 }

@@ -92,5 +92,14 @@ export {
   loadSettings,
   parseSettings,
 } from './settings.js';
+export {
+  type CallerIdentity,
+  type CallerIdentityLookup,
+  type CredentialVerifier,
+  createCredentialVerifier,
+  createStsIdentityLookup,
+  expectedSessionArn,
+  type StsLookupOptions,
+} from './verifyIdentity.js';
 export { version } from './version.js';
 export { type WaitEvent, type WaitOptions, type WaitResult, waitForGrant } from './wait.js';

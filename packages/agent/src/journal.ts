@@ -16,8 +16,19 @@ export const journalEntrySchema = z.strictObject({
   command: z.array(z.string()).min(1),
   exitCode: z.number().int(),
   source: z.enum(['exec', 'mcp']),
-  /** The AWS call the command meant to make, when it can be read off an `aws …` command line. */
-  awsCalls: z.array(z.strictObject({ action: z.string(), inferred: z.literal(true) })).optional(),
+  /**
+   * AWS calls made with the grant's credentials: the one the command meant to make, when it can be
+   * read off an `aws …` command line (`inferred`), and jit-agent's own check of whose credentials
+   * they are (`by: "jit-agent"`, sts:GetCallerIdentity) when it asked STS for this command.
+   */
+  awsCalls: z
+    .array(
+      z.union([
+        z.strictObject({ action: z.string(), inferred: z.literal(true) }),
+        z.strictObject({ action: z.literal('sts:GetCallerIdentity'), by: z.literal('jit-agent') }),
+      ]),
+    )
+    .optional(),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 

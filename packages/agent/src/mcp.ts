@@ -131,7 +131,7 @@ export async function createMcpServer(runtime: AgentRuntime, options: McpServerO
     'run_with_elevation',
     {
       title: 'Run a command with the active grant',
-      description: `Runs one command (an argument list, no shell) with the active grant's credentials and region in its environment, and returns its exit code and output (redacted, bounded). Refuses with an error when no grant is active, it was revoked, it expired or its window closed. The credentials themselves are never returned. Every run is journalled. ${RULES}`,
+      description: `Runs one command (an argument list, no shell) with the active grant's credentials and region in its environment, and returns its exit code and output (redacted, bounded). Refuses with an error when no grant is active, it was revoked, it expired or its window closed, or when AWS says the secret's credentials are not the grant's own session. The credentials themselves are never returned. Every run is journalled. ${RULES}`,
       inputSchema: {
         account: accountField,
         command: z
@@ -149,6 +149,7 @@ export async function createMcpServer(runtime: AgentRuntime, options: McpServerO
           account,
           command: args.command,
           readSecret: runtime.readSecret,
+          verifyCredentials: runtime.verifyCredentials,
           journalPath: runtime.journalPath,
           clockSkewSeconds: runtime.clockSkewSeconds,
           removeEnv: runtime.removeEnv(),

@@ -1,8 +1,9 @@
 import { DEFAULT_CLOCK_SKEW_SECONDS } from '@jit-access/core';
-import type { AwsCredentials, CredentialProvider } from './credentials.js';
-import { readElevation, requireActive, validateClockSkew } from './elevation.js';
+import type { AwsCredentials, CredentialProvider, ElevatedCredentials } from './credentials.js';
+import { type ActiveElevation, readElevation, requireActive, validateClockSkew } from './elevation.js';
 import { AgentError, AgentErrorCode } from './errors.js';
 import { createSecretReader, type SecretReader } from './secretReader.js';
+import { type CredentialVerifier, createCredentialVerifier, createStsIdentityLookup } from './verifyIdentity.js';
 
 export interface FromJitSecretOptions {
   /** The workload account id whose grant to use. */
@@ -23,6 +24,16 @@ export interface FromJitSecretOptions {
    * each time. @default 60
    */
   readonly cacheSeconds?: number;
+  /**
+   * STS endpoint for the check of whose credentials the secret holds. Not `endpoint`, which is
+   * Secrets Manager's. @default the SDK's (honours AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL)
+   */
+  readonly stsEndpoint?: string;
+  /**
+   * Confirms with AWS that newly read credentials are the grant's own session.
+   * @default sts:GetCallerIdentity with them (region, else the grant's; stsEndpoint), once per access key id
+   */
+  readonly verifyCredentials?: CredentialVerifier;
   /** Reads the secret instead of Secrets Manager (tests, custom clients). */
   readonly readSecret?: SecretReader;
   /** @default () => new Date() */
@@ -42,7 +53,9 @@ export type JitCredentialProvider = (options?: {
  * It reads `agent/elevated/<account>` with the base identity, refuses anything but an active grant
  * (an AgentError with the refusal's code), and reports the earlier of STS's expiry and the grant's
  * window end, minus the clock-skew margin, as the credentials' expiration: the SDK asks again
- * then, and gets a newer grant or a refusal. Concurrent calls share one read.
+ * then, and gets a newer grant or a refusal. Concurrent calls share one read. Before credentials
+ * are first handed out, STS is asked whose they are (once per access key id): credentials of any
+ * other account, role or session are refused with AGENT_FOREIGN_CREDENTIALS.
  */
 export function fromJitSecret(options: FromJitSecretOptions): JitCredentialProvider {
   const clockSkewSeconds = validateClockSkew(options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS);
@@ -72,6 +85,18 @@ export function fromJitSecret(options: FromJitSecretOptions): JitCredentialProvi
     return readSecret;
   };
 
+  let verifier = options.verifyCredentials;
+  const verify = (grant: ActiveElevation, credentials: ElevatedCredentials): Promise<boolean> => {
+    // One verifier for the provider's life: its cache spares STS a call on every refresh of the same grant.
+    verifier ??= createCredentialVerifier(
+      createStsIdentityLookup({
+        region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? grant.region,
+        ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
+      }),
+    );
+    return verifier(grant, credentials);
+  };
+
   type Issued = Awaited<ReturnType<JitCredentialProvider>>;
   let cached: { value: Issued; readAt: number } | undefined;
   let inFlight: Promise<Issued> | undefined;
@@ -79,7 +104,8 @@ export function fromJitSecret(options: FromJitSecretOptions): JitCredentialProvi
   const refresh = async (): Promise<Issued> => {
     const at = now();
     const read = await readElevation({ account: options.account, readSecret: reader(), now: at, clockSkewSeconds });
-    const { credentials } = requireActive(read);
+    const { state, credentials } = requireActive(read);
+    await verify(state, credentials);
     const value: Issued = {
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,

@@ -6,6 +6,7 @@ import { AgentError, AgentErrorCode } from './errors.js';
 import { defaultJournalPath } from './journal.js';
 import { createSecretReader, type SecretReader } from './secretReader.js';
 import { type AgentSettings, loadSettings, type RolesAnywhereSettings, readSecretRef } from './settings.js';
+import { type CredentialVerifier, createCredentialVerifier, createStsIdentityLookup } from './verifyIdentity.js';
 
 /** Overrides from the command line; each beats the environment and the settings file. */
 export interface RuntimeOverrides {
@@ -42,6 +43,11 @@ export interface AgentRuntime {
   /** Every workload account id in the model (for `status` without an account). */
   workloadAccounts(): Promise<string[]>;
   readSecret: SecretReader;
+  /**
+   * Confirms with STS that a grant's credentials are its own session, before their first use; one
+   * for the process, so a long-running MCP server asks once per access key id.
+   */
+  readonly verifyCredentials: CredentialVerifier;
   /** The Roles Anywhere provider when that is the base identity; undefined means the SDK's default chain. */
   baseCredentials(): Promise<CredentialProvider | undefined>;
   /** The named profile of the IAM-user base identity, if one was given. */
@@ -105,6 +111,13 @@ export async function createRuntime(overrides: RuntimeOverrides = {}, env = proc
     return reader(secretId);
   };
 
+  let verifier: CredentialVerifier | undefined;
+  const verifyCredentials: CredentialVerifier = async (grant, credentials) => {
+    // The hub region and the SDK's endpoint resolution, as for agentArn's GetCallerIdentity.
+    verifier ??= createCredentialVerifier(createStsIdentityLookup({ region: await region() }));
+    return verifier(grant, credentials);
+  };
+
   const resolveAccount = async (idOrName: string): Promise<string> => {
     const model = await config();
     if (/^\d{12}$/.test(idOrName)) {
@@ -164,6 +177,7 @@ export async function createRuntime(overrides: RuntimeOverrides = {}, env = proc
     resolveAccount,
     workloadAccounts,
     readSecret,
+    verifyCredentials,
     baseCredentials,
     profile: identity.kind === 'iam-user' ? identity.profile : undefined,
     removeEnv,

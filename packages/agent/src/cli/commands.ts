@@ -192,6 +192,7 @@ export async function run(argv: readonly string[], io: Io = process): Promise<nu
           account,
           command: after,
           readSecret: runtime.readSecret,
+          verifyCredentials: runtime.verifyCredentials,
           journalPath: runtime.journalPath,
           clockSkewSeconds: runtime.clockSkewSeconds,
           env: io.env,
@@ -218,6 +219,7 @@ export async function run(argv: readonly string[], io: Io = process): Promise<nu
         const output = await credentialProcess({
           account,
           readSecret: runtime.readSecret,
+          verifyCredentials: runtime.verifyCredentials,
           clockSkewSeconds: runtime.clockSkewSeconds,
         });
         io.stdout.write(`${JSON.stringify(output)}\n`);

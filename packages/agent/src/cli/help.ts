@@ -8,6 +8,7 @@ export const EXIT_CODE_TABLE = `Exit codes:
   12  credentials expired         13  grant window closed
   14  secret malformed            15  secret holds another account's grant
   16  secret unreadable           17  base identity failed
+  18  credentials are not the grant's session (sts:GetCallerIdentity)
   20  request invalid             21  request not delivered
   22  wait timed out              23  listener cannot bind
   126 command not executable      127 command not found

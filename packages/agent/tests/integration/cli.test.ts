@@ -263,6 +263,67 @@ describe('refusals', () => {
   });
 });
 
+describe('credentials planted in the secret (STS says whose they are)', () => {
+  // A well-formed payload naming this account and its Ops role, written with the approver's keys,
+  // but holding a real session of another account's role: the payload checks alone let it through.
+  it('exec refuses with exit 18 and runs nothing when the credentials are of another account', async () => {
+    const p = await newGrant({ account: ACCOUNT, credentialsOf: { account: OTHER } });
+    const marker = path.join(dir, 'planted-ran');
+    const r = await cli([
+      'exec',
+      ACCOUNT,
+      '--',
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync('${marker}', '')`,
+    ]);
+    expect(r.code).toBe(18);
+    expect(existsSync(marker)).toBe(false);
+    expect(r.stderr).toContain(`arn:aws:sts::${ACCOUNT}:assumed-role/AgentElevated-Ops/jit-${p.GrantId}`);
+    expect(r.stderr).toContain(`arn:aws:sts::${OTHER}:assumed-role/AgentElevated-Ops/jit-${p.GrantId}`);
+  });
+
+  it('credential-process refuses with exit 18 and prints nothing on stdout', async () => {
+    await newGrant({ account: ACCOUNT, credentialsOf: { account: OTHER } });
+    const r = await cli(['credential-process', ACCOUNT]);
+    expect(r.code).toBe(18);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('AGENT_FOREIGN_CREDENTIALS');
+  });
+
+  it("refuses credentials of the right account but another role than the payload's", async () => {
+    const p = await newGrant({ account: ACCOUNT, credentialsOf: { roleName: 'AgentElevated-Deploy' } });
+    const marker = path.join(dir, 'other-role-ran');
+    const r = await cli([
+      'exec',
+      ACCOUNT,
+      '--',
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync('${marker}', '')`,
+    ]);
+    expect(r.code).toBe(18);
+    expect(existsSync(marker)).toBe(false);
+    expect(r.stderr).toContain(`arn:aws:sts::${ACCOUNT}:assumed-role/AgentElevated-Deploy/jit-${p.GrantId}`);
+    expect((await cli(['credential-process', ACCOUNT])).stdout).toBe('');
+  });
+
+  it("still runs a real grant's command after the check", async () => {
+    await newGrant({ account: ACCOUNT });
+    const marker = path.join(dir, 'genuine-ran');
+    const r = await cli([
+      'exec',
+      ACCOUNT,
+      '--',
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync('${marker}', '')`,
+    ]);
+    expect(r.code).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});
+
 describe('request', () => {
   it("sends a signed request naming the agent's identity to the approvers' webhook", async () => {
     const hook = await receiver(204);

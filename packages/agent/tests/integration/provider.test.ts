@@ -22,6 +22,7 @@ function elevatedSts(cacheSeconds = 60) {
       account: ACCOUNT,
       region: ctx.region,
       endpoint: ctx.endpoint,
+      stsEndpoint: ctx.endpoint,
       baseCredentials: async () => ctx.profiles.agent,
       cacheSeconds,
     }),
@@ -46,6 +47,7 @@ describe('fromJitSecret', () => {
       account: ACCOUNT,
       region: ctx.region,
       endpoint: ctx.endpoint,
+      stsEndpoint: ctx.endpoint,
       baseCredentials: async () => ctx.profiles.agent,
     });
     await expect(provider()).rejects.toMatchObject({ code: AgentErrorCode.Revoked });
@@ -56,8 +58,23 @@ describe('fromJitSecret', () => {
       account: ACCOUNT,
       region: ctx.region,
       endpoint: ctx.endpoint,
+      stsEndpoint: ctx.endpoint,
       baseCredentials: async () => ({ ...ctx.profiles.agent, secretAccessKey: 'not-the-agent-secret-key-00000' }),
     });
     await expect(provider()).rejects.toMatchObject({ code: AgentErrorCode.Identity });
+  });
+});
+
+describe('fromJitSecret and planted credentials', () => {
+  it("refuses a refresh that loads another account's session planted in the secret", async () => {
+    await grant(ctx, { account: ACCOUNT, credentialsOf: { account: '111111111111' } });
+    const provider = fromJitSecret({
+      account: ACCOUNT,
+      region: ctx.region,
+      endpoint: ctx.endpoint,
+      stsEndpoint: ctx.endpoint,
+      baseCredentials: async () => ctx.profiles.agent,
+    });
+    await expect(provider()).rejects.toMatchObject({ code: AgentErrorCode.ForeignCredentials });
   });
 });

@@ -26,6 +26,11 @@ export async function grant(
     roleName?: string;
     /** Write into this account's secret instead (to test a grant in the wrong secret). */
     secretOf?: string;
+    /**
+     * Plant real credentials of another role session under this payload (what a stolen approver
+     * key could write): the payload still names `account` and `roleName`.
+     */
+    credentialsOf?: { account?: string; roleName?: string };
   },
 ): Promise<ElevatedPayload> {
   const grantId = newGrantId();
@@ -36,9 +41,12 @@ export async function grant(
   const effectiveUntil = options.effectiveUntil ?? new Date(now.getTime() + windowMinutes * 60_000);
   const sts = new STSClient(clientConfig(ctx, 'approver'));
   const session = sessionNameFor(grantId);
+  const assumed = options.credentialsOf
+    ? `arn:aws:iam::${options.credentialsOf.account ?? options.account}:role/${options.credentialsOf.roleName ?? roleName}`
+    : roleArn;
   const out = await sts.send(
     new AssumeRoleCommand({
-      RoleArn: roleArn,
+      RoleArn: assumed,
       RoleSessionName: session,
       SourceIdentity: session,
       DurationSeconds: 900,

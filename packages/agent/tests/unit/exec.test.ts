@@ -85,6 +85,7 @@ describe('execWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', script],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
       env: { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'AKIABASEIDENTITY0001', BASE_ONLY: 'kept' },
@@ -106,6 +107,7 @@ describe('execWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', 'process.exit(3)', p.SecretAccessKey],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
     });
@@ -122,6 +124,8 @@ describe('execWithElevation', () => {
         command: [node, '-e', 'process.exit(3)', '[redacted]'],
         exitCode: 3,
         source: 'exec',
+        // jit-agent's own check of whose credentials these are: CloudTrail records it, so it is reported.
+        awsCalls: [{ action: 'sts:GetCallerIdentity', by: 'jit-agent' }],
       },
     ]);
     expect(statSync(journalPath).mode & 0o777).toBe(0o600);
@@ -135,6 +139,7 @@ describe('execWithElevation', () => {
         account: ACCOUNT,
         command: [node, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`],
         readSecret: hub.readSecret,
+        verifyCredentials: hub.verifyCredentials,
         journalPath,
         now,
       }),
@@ -150,6 +155,7 @@ describe('execWithElevation', () => {
         account: ACCOUNT,
         command: [node, '-e', ''],
         readSecret: hub.readSecret,
+        verifyCredentials: hub.verifyCredentials,
         journalPath,
         now: () => new Date(T0.getTime() + 20 * 60_000),
       }),
@@ -166,6 +172,7 @@ describe('execWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', script],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
       signals,
@@ -188,6 +195,7 @@ describe('execWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', script],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
       signals,
@@ -204,6 +212,7 @@ describe('execWithElevation', () => {
         account: ACCOUNT,
         command: ['jit-agent-test-no-such-command'],
         readSecret: hub.readSecret,
+        verifyCredentials: hub.verifyCredentials,
         journalPath,
         now,
       }),
@@ -214,7 +223,14 @@ describe('execWithElevation', () => {
   it('refuses an empty command', async () => {
     const { hub } = activeHub();
     await expect(
-      execWithElevation({ account: ACCOUNT, command: [], readSecret: hub.readSecret, journalPath, now }),
+      execWithElevation({
+        account: ACCOUNT,
+        command: [],
+        readSecret: hub.readSecret,
+        verifyCredentials: hub.verifyCredentials,
+        journalPath,
+        now,
+      }),
     ).rejects.toMatchObject({ code: AgentErrorCode.Usage });
     expect(hub.reads).toEqual([]);
   });
@@ -225,6 +241,7 @@ describe('execWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', 'process.exit(0)'],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       // A directory cannot be appended to.
       journalPath: dir,
       now,
@@ -241,6 +258,7 @@ describe('runCapturedWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', 'console.log(JSON.stringify(process.env)); console.error(process.env.AWS_SESSION_TOKEN)'],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
     });
@@ -260,6 +278,7 @@ describe('runCapturedWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', 'process.stdout.write("x".repeat(50000))'],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
       maxOutputChars: 1000,
@@ -274,6 +293,7 @@ describe('runCapturedWithElevation', () => {
       account: ACCOUNT,
       command: [node, '-e', 'setInterval(() => {}, 1000)'],
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       journalPath,
       now,
       timeoutMs: 200,

@@ -12,7 +12,12 @@ describe('credentialProcess', () => {
     // Security tier: 5-minute window inside 15-minute STS credentials.
     const p = payload({}, { minutes: 5 });
     const hub = memoryHub({ [secretName(ACCOUNT)]: secretText(p) });
-    const out = await credentialProcess({ account: ACCOUNT, readSecret: hub.readSecret, now: at(1) });
+    const out = await credentialProcess({
+      account: ACCOUNT,
+      readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
+      now: at(1),
+    });
     expect(out).toEqual({
       Version: 1,
       AccessKeyId: p.AccessKeyId,
@@ -25,15 +30,25 @@ describe('credentialProcess', () => {
   it("uses STS's Expiration when it comes first", async () => {
     const p = payload({ EffectiveUntil: at(20).toISOString() }, { minutes: 15 });
     const hub = memoryHub({ [secretName(ACCOUNT)]: secretText(p) });
-    const out = await credentialProcess({ account: ACCOUNT, readSecret: hub.readSecret, now: at(1) });
+    const out = await credentialProcess({
+      account: ACCOUNT,
+      readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
+      now: at(1),
+    });
     expect(out.Expiration).toBe(new Date(p.Expiration).toISOString());
   });
 
   it('refuses a revoked grant', async () => {
     const hub = memoryHub({ [secretName(ACCOUNT)]: placeholder({ revokedAt: T0 }) });
-    await expect(credentialProcess({ account: ACCOUNT, readSecret: hub.readSecret, now: at(1) })).rejects.toMatchObject(
-      { code: AgentErrorCode.Revoked },
-    );
+    await expect(
+      credentialProcess({
+        account: ACCOUNT,
+        readSecret: hub.readSecret,
+        verifyCredentials: hub.verifyCredentials,
+        now: at(1),
+      }),
+    ).rejects.toMatchObject({ code: AgentErrorCode.Revoked });
   });
 });
 
@@ -41,7 +56,12 @@ describe('fromJitSecret', () => {
   it('returns the credentials with the window end minus the skew margin as expiration', async () => {
     const p = payload({}, { minutes: 5 });
     const hub = memoryHub({ [secretName(ACCOUNT)]: secretText(p) });
-    const provider = fromJitSecret({ account: ACCOUNT, readSecret: hub.readSecret, now: () => at(1) });
+    const provider = fromJitSecret({
+      account: ACCOUNT,
+      readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
+      now: () => at(1),
+    });
 
     const creds = await provider();
 
@@ -60,6 +80,7 @@ describe('fromJitSecret', () => {
     const provider = fromJitSecret({
       account: ACCOUNT,
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       now: () => clock,
       cacheSeconds: 60,
     });
@@ -75,7 +96,12 @@ describe('fromJitSecret', () => {
 
   it('shares one read between concurrent calls', async () => {
     const hub = memoryHub({ [secretName(ACCOUNT)]: secretText(payload()) });
-    const provider = fromJitSecret({ account: ACCOUNT, readSecret: hub.readSecret, now: () => at(1) });
+    const provider = fromJitSecret({
+      account: ACCOUNT,
+      readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
+      now: () => at(1),
+    });
     await Promise.all([provider(), provider(), provider()]);
     expect(hub.reads).toHaveLength(1);
   });
@@ -86,6 +112,7 @@ describe('fromJitSecret', () => {
     const provider = fromJitSecret({
       account: ACCOUNT,
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       now: () => clock,
       cacheSeconds: 3600,
     });
@@ -100,7 +127,12 @@ describe('fromJitSecret', () => {
     let clock = at(1);
     const first = payload({}, { minutes: 5 });
     const hub = memoryHub({ [secretName(ACCOUNT)]: secretText(first) });
-    const provider = fromJitSecret({ account: ACCOUNT, readSecret: hub.readSecret, now: () => clock });
+    const provider = fromJitSecret({
+      account: ACCOUNT,
+      readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
+      now: () => clock,
+    });
     await provider();
 
     const second = payload({ GrantId: '01JQ8000000000000000000000' }, { at: at(10), minutes: 15 });
@@ -116,6 +148,7 @@ describe('fromJitSecret', () => {
     const provider = fromJitSecret({
       account: ACCOUNT,
       readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
       now: () => clock,
       cacheSeconds: 30,
     });
@@ -127,7 +160,12 @@ describe('fromJitSecret', () => {
 
   it('forceRefresh reads the secret even when the cache is fresh', async () => {
     const hub = memoryHub({ [secretName(ACCOUNT)]: secretText(payload()) });
-    const provider = fromJitSecret({ account: ACCOUNT, readSecret: hub.readSecret, now: () => at(1) });
+    const provider = fromJitSecret({
+      account: ACCOUNT,
+      readSecret: hub.readSecret,
+      verifyCredentials: hub.verifyCredentials,
+      now: () => at(1),
+    });
     await provider();
     await provider({ forceRefresh: true });
     expect(hub.reads).toHaveLength(2);
