@@ -16,27 +16,17 @@ import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { newGrantId, secretName, serializeElevatedPayload, sessionNameFor } from '@jit-access/core';
 import { type LocalAws, startLocalAws } from '@jit-access/local-aws';
-import { compare, formatComparison, type Summary } from './measure.js';
+import { compare, formatComparison, type ScriptComparisonOptions, type Summary } from './measure.js';
 
 // src/ and dist/ are both two levels below the repository's tools/ folder.
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export interface AgentBenchmarkOptions {
-  /** Timed runs per contender. @default 15 */
-  readonly runs?: number;
-  /** Untimed rounds first. @default 2 */
-  readonly warmup?: number;
-  /** The workload account to read. @default the first workload account */
-  readonly account?: string;
+/**
+ * Defaults: 15 timed runs after 2 untimed; account: the first workload account; the article's script: ../shared/seed/scripts/agent-use-elevated.sh.
+ */
+export interface AgentBenchmarkOptions extends ScriptComparisonOptions {
   /** How to start jit-agent. @default node packages/agent/dist/cli.js (run the build first) */
   readonly agentCommand?: readonly string[];
-  /** The article's script. @default ../shared/seed/scripts/agent-use-elevated.sh */
-  readonly seedScript?: string;
-  /** A running local environment; one is started (and stopped) when absent. */
-  readonly localAws?: LocalAws;
-  /** Where the tables go. @default process.stdout */
-  readonly print?: (text: string) => void;
-  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface AgentBenchmarkResult {

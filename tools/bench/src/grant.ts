@@ -15,28 +15,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LocalAws, startLocalAws } from '@jit-access/local-aws';
-import { compare, formatComparison, type Summary } from './measure.js';
+import { startLocalAws } from '@jit-access/local-aws';
+import { compare, formatComparison, type ScriptComparisonOptions, type Summary } from './measure.js';
 
 // src/ and dist/ are both two levels below the repository's tools/ folder.
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export interface GrantBenchmarkOptions {
-  /** Timed runs per contender. @default 10 */
-  readonly runs?: number;
-  /** Untimed rounds first. @default 1 */
-  readonly warmup?: number;
-  /** The workload account to grant in. @default the first workload account with the ops tier */
-  readonly account?: string;
+/**
+ * Defaults: 10 timed runs after 1 untimed; account: the first workload account with the ops tier; the article's script: ../shared/seed/scripts/grant-elevated.sh.
+ */
+export interface GrantBenchmarkOptions extends ScriptComparisonOptions {
   /** How to start jit-grant. @default node packages/grant/dist/cli.js (run the build first) */
   readonly grantCommand?: readonly string[];
-  /** The article's script. @default ../shared/seed/scripts/grant-elevated.sh */
-  readonly seedScript?: string;
-  /** A running local environment; one is started (and stopped) when absent. */
-  readonly localAws?: LocalAws;
-  /** Where the table goes. @default process.stdout */
-  readonly print?: (text: string) => void;
-  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface GrantBenchmarkResult {

@@ -3,6 +3,7 @@
  * run, so machine noise affects both; figures are medians of repeated runs.
  */
 import { performance } from 'node:perf_hooks';
+import type { LocalAws } from '@jit-access/local-aws';
 
 export interface Sample {
   readonly name: string;
@@ -84,4 +85,24 @@ export function formatTable(title: string, header: readonly string[], rows: read
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [`\n## ${title}`, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/**
+ * What the benchmarks that compare a CLI with the article's script on the local environment take.
+ * Each benchmark's own options say its defaults.
+ */
+export interface ScriptComparisonOptions {
+  /** Timed runs per contender. */
+  readonly runs?: number;
+  /** Untimed rounds first. */
+  readonly warmup?: number;
+  /** The workload account to use. */
+  readonly account?: string;
+  /** The article's script (under ../shared/seed/scripts). */
+  readonly seedScript?: string;
+  /** A running local environment; one is started (and stopped) when absent. */
+  readonly localAws?: LocalAws;
+  /** Where the tables go. @default process.stdout */
+  readonly print?: (text: string) => void;
+  readonly onProgress?: (done: number, total: number) => void;
 }

@@ -9,6 +9,10 @@
  * must be exercised: some command that a walkthrough or the demo ran has the same program and
  * subcommand and at least its options.
  */
+import { execFile, spawn } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { type FoundCommand, findCommands, flagOf, SCRIPT_SUBCOMMANDS, splitCommands } from './docCommands.js';
 
 const MARKER = /^\s*<!--\s*doc-test:\s*(run|not run)\s*(?:[—–:-]+\s*(.*?))?\s*-->\s*$/;
@@ -210,10 +214,6 @@ export async function runWalkthroughs(
   blocks: readonly MarkedBlock[],
   options: { timeoutMs?: number } = {},
 ): Promise<WalkthroughRun> {
-  const { cp, mkdtemp, mkdir, readdir, symlink, writeFile, readFile, rm, chmod } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { spawn, execFile } = await import('node:child_process');
   const sandbox = await mkdtemp(path.join(tmpdir(), 'jit-doc-'));
   const work = path.join(sandbox, 'work');
   const home = path.join(sandbox, 'home');
@@ -304,7 +304,6 @@ export async function runWalkthroughs(
 }
 
 async function exists(p: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
   try {
     await stat(p);
     return true;
